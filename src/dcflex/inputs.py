@@ -1,0 +1,279 @@
+"""Prepare a scenario's inputs: one UTC-indexed DataFrame of series plus static parameters.
+
+``prepare(scenario)`` resolves every time-series field (number, file or generator) onto the
+scenario's regular UTC index, converts units, applies the gap policy, and asks each component
+(:mod:`dcflex.components`) for the series it derives (PUE from weather, PV from irradiance,
+IT demand from utilization, ...). The result is the only thing the model builder reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dcflex.errors import DataError, ScenarioError
+from dcflex.generators import generate_series
+from dcflex.scenario import FileSeries, GeneratedSeries, Scenario
+
+STEP_HOURS = {"5min": 5 / 60, "15min": 0.25, "30min": 0.5, "1h": 1.0}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the model needs, on one time index.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    series : pandas.DataFrame
+        Time series on a regular tz-aware UTC index (``time_utc``); column names carry units.
+    units : dict
+        Unit of every column of ``series``.
+    step_hours : float
+        Step length, h.
+    filled_steps : dict
+        Number of steps filled by a gap policy, per series.
+    params : dict
+        Static parameters derived by components (e.g. per workload class), by component name.
+    """
+
+    scenario: Scenario
+    series: pd.DataFrame
+    units: dict[str, str]
+    step_hours: float
+    filled_steps: dict[str, int]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return self.series.index
+
+    @property
+    def local_index(self) -> pd.DatetimeIndex:
+        return self.series.index.tz_convert(self.scenario.site.timezone)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.series.index)
+
+    def summary(self) -> pd.DataFrame:
+        """Per-series unit, min, mean, max and filled steps."""
+        s = self.series
+        return pd.DataFrame(
+            {
+                "unit": [self.units.get(c, "") for c in s.columns],
+                "min": s.min().to_numpy(),
+                "mean": s.mean().to_numpy(),
+                "max": s.max().to_numpy(),
+                "filled_steps": [self.filled_steps.get(c, 0) for c in s.columns],
+            },
+            index=pd.Index(s.columns, name="series"),
+        )
+
+
+def period_index(scenario: Scenario) -> pd.DatetimeIndex:
+    """Regular UTC index of the period: local midnight of start to local midnight of end."""
+    tz = scenario.site.timezone
+    start = pd.Timestamp(scenario.period.start).tz_localize(tz).tz_convert("UTC")
+    end = pd.Timestamp(scenario.period.end).tz_localize(tz).tz_convert("UTC")
+    step = pd.Timedelta(scenario.period.step)
+    span = end - start
+    if span % step != pd.Timedelta(0):
+        raise ScenarioError(
+            f"step {scenario.period.step} does not divide the period of {span}",
+            file=scenario.source_file, field="period.step",
+        )
+    return pd.date_range(start, end, freq=step, inclusive="left", name="time_utc")
+
+
+@dataclass
+class SeriesContext:
+    """Resolves series specs of one scenario onto its index (used by components' ``prepare``)."""
+
+    scenario: Scenario
+    index: pd.DatetimeIndex
+    step_hours: float
+    filled: dict[str, int] = field(default_factory=dict)
+    _weather: pd.DataFrame | None = None
+
+    @property
+    def timezone(self) -> str:
+        return self.scenario.site.timezone
+
+    @property
+    def file(self) -> str | None:
+        return self.scenario.source_file
+
+    def resolve(
+        self,
+        spec: float | FileSeries | GeneratedSeries,
+        field_name: str,
+        unit: str,
+        how: str = "mean",
+        lo: float | None = None,
+        hi: float | None = None,
+    ) -> pd.Series:
+        """Return ``spec`` as a float series on the index, in ``unit``.
+
+        Parameters
+        ----------
+        spec : float, FileSeries or GeneratedSeries
+        field_name : str
+            Dotted scenario field, for messages and the filled-steps record.
+        unit : str
+            Unit the model wants.
+        how : {"mean", "sum"}
+            Aggregation when resampling (power/prices/intensities are averaged).
+        lo, hi : float, optional
+            Plausible range; values outside it are reported as a unit or data error.
+        """
+        if isinstance(spec, int | float):
+            s = pd.Series(float(spec), index=self.index)
+            src = self.file
+        elif isinstance(spec, GeneratedSeries):
+            s = generate_series(spec, self.index, self.timezone)
+            src = self.file
+        else:
+            s = self._read_file(spec, field_name, unit, how)
+            src = spec.file
+        values = s.to_numpy(dtype=float)
+        if not np.all(np.isfinite(values)):
+            bad = s.index[~np.isfinite(values)][:3]
+            raise DataError(
+                f"non-finite values at {', '.join(str(t) for t in bad)}", file=src, field=field_name
+            )
+        if lo is not None and values.min() < lo - 1e-9:
+            raise DataError(
+                f"values must be >= {lo} {unit}, got minimum {values.min():.6g} "
+                f"(wrong unit or scale?)", file=src, field=field_name,
+            )
+        if hi is not None and values.max() > hi + 1e-9:
+            raise DataError(
+                f"values must be <= {hi} {unit}, got maximum {values.max():.6g} "
+                f"(wrong unit or scale?)", file=src, field=field_name,
+            )
+        return s.rename(field_name)
+
+    def _read_file(self, spec: FileSeries, field_name: str, unit: str, how: str) -> pd.Series:
+        from dcflex.io import read_series
+        from dcflex.timeseries import align_to_index
+        from dcflex.units import convert
+
+        path = _resolve_data_path(spec.file)
+        options = {"year": spec.year} if spec.year is not None else {}
+        if spec.time_column is not None:
+            options["time_column"] = spec.time_column
+        raw, native_unit = read_series(
+            path, spec.format, column=spec.column, tz=spec.tz, unit=spec.unit, **options
+        )
+        raw = convert(raw, native_unit, unit, field=field_name, file=str(path)) * spec.scale
+        aligned, n_filled = align_to_index(
+            raw, self.index, how=how, gap_policy=spec.gap_policy, file=str(path), field=field_name
+        )
+        if n_filled:
+            self.filled[field_name] = n_filled
+        return aligned
+
+    def weather(self) -> pd.DataFrame | None:
+        """The scenario's weather file on the index (columns with units), or None."""
+        if self._weather is not None:
+            return self._weather
+        src = self.scenario.weather.source
+        if src is None:
+            return None
+        from dcflex.io import FORMATS
+        from dcflex.timeseries import align_to_index, map_typical_year
+
+        path = _resolve_data_path(src.file)
+        if src.format not in FORMATS:
+            raise ScenarioError(
+                f"unknown weather format {src.format!r}; expected one of {sorted(FORMATS)}",
+                file=self.file, field="weather.source.format",
+            )
+        reader = FORMATS[src.format]
+        frame = reader(path) if src.tz is None else reader(path, tz=src.tz)
+        out = {}
+        years = sorted(set(self.index.tz_convert(self.timezone).year))
+        for col in frame.columns:
+            s = frame[col].astype(float)
+            if self.scenario.weather.typical_year:
+                s = pd.concat([map_typical_year(s, y, self.timezone) for y in years])
+                s = s[~s.index.duplicated()].sort_index()
+            aligned, n = align_to_index(
+                s, self.index, how="mean", gap_policy=src.gap_policy, file=str(path),
+                field=f"weather.{col}",
+            )
+            if n:
+                self.filled[col] = n
+            out[col] = aligned
+        self._weather = pd.DataFrame(out, index=self.index)
+        return self._weather
+
+
+def _resolve_data_path(file: str) -> Path:
+    """Resolve ``pvlib:NAME`` to pvlib's bundled data folder; other paths are already absolute."""
+    if file.startswith("pvlib:"):
+        import pvlib
+
+        path = Path(pvlib.__file__).parent / "data" / file.split(":", 1)[1]
+    else:
+        path = Path(file)
+    if not path.exists():
+        raise DataError("data file not found", file=path)
+    return path
+
+
+def prepare(scenario: Scenario) -> Inputs:
+    """Turn a scenario into model inputs.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    Inputs
+        One regular UTC-indexed DataFrame with every series the model needs, and the static
+        parameters components derived.
+
+    Raises
+    ------
+    DataError, ScenarioError
+        Naming the file and field of any unusable input.
+    """
+    from dcflex.components import COMPONENTS
+
+    index = period_index(scenario)
+    ctx = SeriesContext(scenario, index, STEP_HOURS[scenario.period.step])
+    columns: dict[str, pd.Series] = {}
+    units: dict[str, str] = {}
+    params: dict[str, Any] = {}
+    for component in COMPONENTS:
+        prepared = component.prepare(scenario, ctx)
+        for name, (series, unit) in prepared.series.items():
+            columns[name] = series.reindex(index)
+            units[name] = unit
+        if prepared.params is not None:
+            params[component.NAME] = prepared.params
+    frame = pd.DataFrame(columns, index=index)
+    return Inputs(
+        scenario=scenario,
+        series=frame,
+        units=units,
+        step_hours=ctx.step_hours,
+        filled_steps=dict(ctx.filled),
+        params=params,
+    )
+
+
+@dataclass
+class Prepared:
+    """What a component's ``prepare`` returns: named (series, unit) pairs and static params."""
+
+    series: dict[str, tuple[pd.Series, str]] = field(default_factory=dict)
+    params: Any = None
