@@ -134,8 +134,9 @@ def seasonal_thresholds(
         Default: the index's own (UTC for EIA-930).
     max_peak_ratio : float or None
         Guard against unscreened data: raise if a season's maximum exceeds this multiple of the
-        season's 99th percentile. 1.5 is a judgment; across the 2020-2024 CISO, ERCO and PJM files
-        the screened ratio is at most 1.14. ``None`` disables the check.
+        season's 99th percentile. 1.5 is a judgment; across the screened 2020-2024 CISO, ERCO and
+        PJM files the ratio is at most 1.24 (ERCO winter, Jan 2024), while the PJM spikes left in
+        unscreened data reach 1.7 and beyond. ``None`` disables the check.
 
     Returns
     -------
