@@ -45,11 +45,11 @@ Default designs and the published ranges they are chosen to reproduce
       colocation sites -> ``"chiller"`` gives about 1.4-1.6 (hotter climates higher).
     * Google's fleet-wide trailing-twelve-month PUE was 1.10 in 2023 (Google 2024
       Environmental Report); Shehabi et al. (2016), *United States Data Center Energy
-      Usage Report*, LBNL-1005775, assume PUE about 1.2 for hyperscale sites and
+      Usage Report*, LBNL-1005775, assume PUE about 1.2 for hyperscale sites, and
       Shehabi et al. (2024), *2024 United States Data Center Energy Usage Report*,
-      LBNL-2001637, model hyperscale/AI facilities with economizer-based cooling in the
-      same 1.1-1.2 range -> ``"air_economizer"`` and ``"water_economizer"`` give about
-      1.1-1.2 in mild climates.
+      LBNL-2001637, model hyperscale/AI facilities far below the industry average
+      (figures as recalled; check the report tables before quoting them) ->
+      ``"air_economizer"`` and ``"water_economizer"`` give about 1.1-1.2 in mild climates.
     * ASHRAE TC 9.9, *Thermal Guidelines for Data Processing Environments*, 5th ed.
       (2021): recommended IT inlet 18-27 degC, which sets the 24 degC supply air of the
       air-side design and allows the 18 degC chilled water of the water-side design; an
