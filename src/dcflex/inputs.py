@@ -216,11 +216,20 @@ class SeriesContext:
 
 
 def _resolve_data_path(file: str) -> Path:
-    """Resolve ``pvlib:NAME`` to pvlib's bundled data folder; other paths are already absolute."""
+    """Resolve a data file reference.
+
+    ``pvlib:NAME`` is a file bundled with pvlib (``pvlib/data``); ``data:PATH`` is a file of
+    the reference data sets (``$DCFLEX_DATA`` or ``../shared/data``, see
+    :func:`dcflex.datasets.shared_data_dir`); other paths were made absolute by the loader.
+    """
     if file.startswith("pvlib:"):
         import pvlib
 
         path = Path(pvlib.__file__).parent / "data" / file.split(":", 1)[1]
+    elif file.startswith("data:"):
+        from dcflex.datasets import shared_data_dir
+
+        path = shared_data_dir() / file.split(":", 1)[1]
     else:
         path = Path(file)
     if not path.exists():

@@ -517,7 +517,9 @@ def _resolve_paths(data: Any, base_dir: Path) -> Any:
     if isinstance(data, dict):
         out = {}
         for key, value in data.items():
-            if key in _PATH_KEYS and isinstance(value, str) and not value.startswith("pvlib:"):
+            if key in _PATH_KEYS and isinstance(value, str) and not value.startswith(
+                ("pvlib:", "data:")
+            ):
                 p = Path(value).expanduser()
                 out[key] = str(p if p.is_absolute() else (base_dir / p).resolve())
             else:

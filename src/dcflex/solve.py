@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import os
+import sys
+
 import highspy
 import numpy as np
 
@@ -47,11 +50,31 @@ def _check(status: highspy.HighsStatus, what: str) -> None:
         raise SolverError(f"HiGHS {what} failed")
 
 
+def new_highs() -> highspy.Highs:
+    """A ``Highs`` object with logging off.
+
+    HiGHS prints its banner from C++ when a process makes its first ``Highs`` object, before
+    any option can be set; file descriptor 1 is pointed at /dev/null for that moment so that
+    tables printed by the CLI stay clean.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def make_highs(lp: LinearProgram, time_limit_s: float | None = None,
                threads: int | None = None) -> highspy.Highs:
     """Create a silent ``Highs`` object holding ``lp`` (for one-off or repeated solves)."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
     if threads is not None:

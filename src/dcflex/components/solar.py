@@ -6,6 +6,8 @@ Available AC output per step from weather with pvlib PVWatts
 
 from __future__ import annotations
 
+import pandas as pd
+
 from dcflex.errors import ScenarioError
 from dcflex.inputs import Inputs, Prepared, SeriesContext
 from dcflex.model import ModelBuilder
@@ -26,6 +28,7 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
         avail = frac * ac_mw
     else:
         weather = ctx.weather()
+        weather = None if weather is None else physics_weather(weather)
         if weather is None or "ghi" not in weather and "cloud_cover_pct" not in weather:
             raise ScenarioError(
                 "PV from weather needs irradiance (ghi) or cloud cover in weather.source, or give "
@@ -41,6 +44,20 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
         )
     out.series["pv_available_mw"] = (avail.clip(lower=0.0), "MW")
     return out
+
+
+# Reader column names -> the names :func:`dcflex.physics.pv.pv_output_mw` reads.
+PHYSICS_NAMES = {
+    "ghi_w_per_m2": "ghi",
+    "dni_w_per_m2": "dni",
+    "dhi_w_per_m2": "dhi",
+    "wind_speed_10m_m_per_s": "wind_speed_m_per_s",
+}
+
+
+def physics_weather(weather: pd.DataFrame) -> pd.DataFrame:
+    """Weather frame with the column names of the PV model."""
+    return weather.rename(columns=PHYSICS_NAMES)
 
 
 def add_block(builder: ModelBuilder, inputs: Inputs) -> None:

@@ -1,0 +1,89 @@
+"""Shared pieces of the command line: one-line errors, atomic output files, tables.
+
+Every command body runs inside :func:`handle_errors`: a :class:`~dcflex.errors.DcflexError`
+becomes one red line on stderr and the error's exit code (2 bad input, 3 infeasible,
+4 solver failure), never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dcflex.errors import DcflexError, InfeasibleError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def handle_errors(func: F) -> F:
+    """Run a command; print a :class:`DcflexError` as one line and exit with its code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InfeasibleError as exc:
+            err_console.print(f"[bold red]infeasible:[/] {'; '.join(exc.diagnosis)}",
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except DcflexError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only if the block succeeds.
+
+    An interrupted or failed write leaves no half-written file behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write text to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def print_frame(frame: pd.DataFrame, title: str | None = None, float_format: str = "{:,.4g}"
+                ) -> None:
+    """Print a DataFrame as a rich table (index as first column)."""
+    table = Table(title=title, show_lines=False)
+    table.add_column(str(frame.index.name or ""), style="bold")
+    for col in frame.columns:
+        table.add_column(str(col), justify="right")
+    for idx, row in frame.iterrows():
+        cells = []
+        for v in row:
+            if isinstance(v, float):
+                cells.append(float_format.format(v) if pd.notna(v) else "–")
+            else:
+                cells.append(str(v))
+        table.add_row(str(idx), *cells)
+    console.print(table)
