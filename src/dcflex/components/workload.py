@@ -31,11 +31,12 @@ from dcflex.scenario import BatchClass, InferenceClass, Scenario, TrainingClass
 NAME = "workload"
 W_TO_MW = 1e-6
 
-# Power-cap → throughput points (GPU power as fraction of TDP, throughput as fraction of full)
-# used when a training class names no curve. Concave fit of the pre-training workloads of the
-# Emerald AI / NVIDIA DVFS sweep (Colangelo et al. 2025, arXiv:2507.00909, dvfs_sweep.csv),
-# caps 100-400 W on 400 W GPUs; first point = idle (paused) at zero throughput.
-DEFAULT_CURVE = ((0.15, 0.0), (0.25, 0.35), (0.5, 0.78), (0.75, 0.95), (1.0, 1.0))
+# Family used when a training class names no curve: the concave fit of the pre-training
+# workloads of the Emerald AI / NVIDIA DVFS sweep (Colangelo et al. 2025, arXiv:2507.00909),
+# see :data:`dcflex.workloads.powercap.FAMILY_POINTS`. The fits were made on A100s (400 W);
+# on another GPU type the curve is kept in fractions of TDP and re-anchored at that GPU's
+# idle fraction (:func:`curve_for_gpu`) — an assumption, since DVFS behaviour differs by chip.
+DEFAULT_CURVE_FAMILY = "pretraining"
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,11 @@ def _gpu(scenario: Scenario):
 
 def _resolve_curve(cls: TrainingClass, name: str, scenario: Scenario):
     if isinstance(cls.curve, str):
-        if cls.curve == "default":
-            return DEFAULT_CURVE
         from dcflex.workloads.powercap import builtin_family_points
 
+        family = DEFAULT_CURVE_FAMILY if cls.curve == "default" else cls.curve
         try:
-            return builtin_family_points(cls.curve)
+            return builtin_family_points(family)
         except KeyError as exc:
             raise ScenarioError(
                 str(exc), file=scenario.source_file, field=f"workload.classes.{name}.curve"

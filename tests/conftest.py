@@ -1,0 +1,35 @@
+"""Shared builders for small scenarios whose answers can be worked out by hand."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+# A "GPU" of exactly 1 MW with no idle power and no server overhead: one GPU-hour = 1 MWh,
+# so hand-solved cases read directly in MW and USD.
+UNIT_GPU = {"name": "unit", "tdp_w": 1e6, "idle_w": 0.0, "gpus_per_server": 1,
+            "server_overhead_w": 0.0}
+
+
+def base_dict(hours: int = 24, **sections) -> dict:
+    """A one-day UTC scenario with a flat 50 USD/MWh price, PUE 1 and no classes set."""
+    assert hours % 24 == 0
+    d = {
+        "name": "hand",
+        "site": {"name": "hand", "latitude_deg": 0.0, "longitude_deg": 0.0, "timezone": "UTC"},
+        "period": {"start": "2023-01-01", "end": f"2023-01-{1 + hours // 24:02d}", "step": "1h"},
+        "workload": {"gpu": dict(UNIT_GPU), "classes": {}},
+        "facility": {"pue": 1.0},
+        "grid": {"import_limit_mw": 100.0},
+        "tariff": {"energy_price_usd_per_mwh": 50.0},
+        "carbon": {"average_kg_per_mwh": 400.0},
+    }
+    for key, value in sections.items():
+        d[key] = copy.deepcopy(value)
+    return d
+
+
+@pytest.fixture
+def make_dict():
+    return base_dict
