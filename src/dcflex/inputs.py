@@ -19,7 +19,11 @@ from dcflex.errors import DataError, ScenarioError
 from dcflex.generators import generate_series
 from dcflex.scenario import FileSeries, GeneratedSeries, Scenario
 
-STEP_HOURS = {"5min": 5 / 60, "15min": 0.25, "30min": 0.5, "1h": 1.0}
+
+
+def step_hours(step: str) -> float:
+    """Length of a step such as '15min' in hours."""
+    return pd.Timedelta(step) / pd.Timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -258,7 +262,7 @@ def prepare(scenario: Scenario) -> Inputs:
     from dcflex.components import COMPONENTS
 
     index = period_index(scenario)
-    ctx = SeriesContext(scenario, index, STEP_HOURS[scenario.period.step])
+    ctx = SeriesContext(scenario, index, step_hours(scenario.period.step))
     columns: dict[str, pd.Series] = {}
     units: dict[str, str] = {}
     params: dict[str, Any] = {}

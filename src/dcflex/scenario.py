@@ -125,7 +125,19 @@ class Period(_Strict):
 
     start: date = Field(description="First local day simulated (inclusive).")
     end: date = Field(description="Day after the last simulated local day (exclusive).")
-    step: Literal["5min", "15min", "30min", "1h"] = Field("1h", description="Time step length.")
+    step: str = Field("1h", description="Time step length, e.g. '1h', '15min', '5min'.")
+
+    @field_validator("step")
+    @classmethod
+    def _step_divides_day(cls, value: str) -> str:
+        try:
+            step = pd.Timedelta(value)
+        except ValueError:
+            raise ValueError(f"expected a step length like '1h' or '15min', got {value!r}"
+                             ) from None
+        if step <= pd.Timedelta(0) or pd.Timedelta(days=1) % step != pd.Timedelta(0):
+            raise ValueError(f"step {value!r} does not divide a day into whole steps")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:

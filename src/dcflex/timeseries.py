@@ -379,14 +379,6 @@ def align_to_index(
     n_gaps = int(gaps.sum())
     if n_gaps == 0:
         return out, 0
-    if gap_policy == "error":
-        first = ", ".join(str(t) for t in out.index[gaps][:3])
-        raise DataError(
-            f"{n_gaps} of {len(out)} time steps have no data (first missing UTC: {first}); "
-            f"set gap_policy to 'interpolate' or 'ffill' to fill them",
-            file=file,
-            field=field,
-        )
     ok = ~np.isnan(src_values)
     if not ok.any():
         raise DataError("series has no valid values", file=file, field=field)
@@ -398,6 +390,14 @@ def align_to_index(
             f"data cover {covered[0]} .. {covered[1]} but the period needs "
             f"{required[0]} .. {required[1]} (gaps at the ends are filled only up to one "
             f"source step, {tol})",
+            file=file,
+            field=field,
+        )
+    if gap_policy == "error":
+        first = ", ".join(str(t) for t in out.index[gaps][:3])
+        raise DataError(
+            f"{n_gaps} of {len(out)} time steps have no data (first missing UTC: {first}); "
+            f"set gap_policy to 'interpolate' or 'ffill' to fill them",
             file=file,
             field=field,
         )
