@@ -64,7 +64,7 @@ def generate_series(spec: GeneratedSeries, index: pd.DatetimeIndex, timezone: st
     """
     local = index.tz_convert(timezone)
     hour = local.hour.to_numpy() + local.minute.to_numpy() / 60.0
-    weekend = (local.dayofweek.to_numpy() >= 5).astype(float)
+    weekend = (local.day_of_week.to_numpy() >= 5).astype(float)
     shape = (
         1.0
         + spec.daily_amplitude * np.cos(2 * np.pi * (hour - spec.peak_hour) / 24.0)

@@ -29,7 +29,9 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -95,7 +97,23 @@ class GeneratedSeries(_Strict):
     seed: int = Field(0, description="Random seed; same seed, same series.")
 
 
-SeriesSpec = float | FileSeries | GeneratedSeries
+def _series_kind(value: Any) -> str:
+    """Which form a series field takes, so errors come from that form only."""
+    if isinstance(value, dict):
+        return "generator" if "generator" in value else "file"
+    if isinstance(value, FileSeries):
+        return "file"
+    if isinstance(value, GeneratedSeries):
+        return "generator"
+    return "number"
+
+
+SeriesSpec = Annotated[
+    Annotated[float, Tag("number")]
+    | Annotated[FileSeries, Tag("file")]
+    | Annotated[GeneratedSeries, Tag("generator")],
+    Discriminator(_series_kind),
+]
 
 
 # --------------------------------------------------------------------------- site and period
@@ -597,23 +615,38 @@ def _format_loc(loc: tuple) -> str:
     return "".join(parts)
 
 
+_UNION_TAGS = {"inference", "training", "batch", "number", "file", "generator", "float", "str",
+               "FileSeries", "GeneratedSeries", "GpuSpec", "literal['wholesale']"}
+
+
 def _clean_loc(loc: tuple, data: Any) -> tuple:
-    """Drop pydantic's union-branch tags (e.g. 'FileSeries', 'float') from an error location."""
+    """Drop pydantic's union-branch tags from an error location, keeping field names.
+
+    Pydantic puts the tag of the union branch it tried (``inference``, ``generator``, ...)
+    into the location; at most one tag stands between two levels of the data.
+    """
     out: list = []
     node = data
-    for item in loc:
+    tag_skipped = False
+    for i, item in enumerate(loc):
+        deeper = i + 1 < len(loc)
         in_dict = isinstance(node, dict) and item in node
+        if in_dict and deeper and item in _UNION_TAGS and not tag_skipped and not isinstance(
+            node[item], dict | list
+        ):
+            # a scalar cannot hold the rest of the path: this is a tag, not the key
+            in_dict = False
         in_list = isinstance(node, list) and isinstance(item, int) and item < len(node)
         if in_dict or in_list:
             out.append(item)
             node = node[item]
-        elif isinstance(node, dict) and not isinstance(item, int) and item not in node:
-            # either a union tag or a missing/unknown key: keep lowercase field names
-            if item and item[0].islower() and "[" not in item and item not in ("float", "str"):
-                out.append(item)
-                node = None
+            tag_skipped = False
+        elif isinstance(item, str) and item in _UNION_TAGS and not tag_skipped:
+            tag_skipped = True
         else:
+            out.append(item)
             node = None
+            tag_skipped = True
     return tuple(out)
 
 

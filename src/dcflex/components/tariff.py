@@ -36,7 +36,7 @@ def _window_mask(local: pd.DatetimeIndex, hours, weekdays_only: bool) -> np.ndar
         a, b = hours
         mask = (h >= a) & (h < b) if a <= b else (h >= a) | (h < b)
     if weekdays_only:
-        mask &= local.dayofweek.to_numpy() < 5
+        mask &= local.day_of_week.to_numpy() < 5
     return mask
 
 
