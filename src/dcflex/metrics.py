@@ -196,7 +196,7 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
     pv = _col(schedule, "pv_used_mw")
     wind = _col(schedule, "wind_used_mw")
     ppa = _col(schedule, "ppa_used_mw")
-    cfe_grid = s["grid_cfe_fraction"].to_numpy() * imp
+    cfe_grid = s["grid_cfe_fraction"].to_numpy() * (imp - exp)
     onsite = pv + wind + ppa
     matched = np.minimum(fac, onsite + cfe_grid)
     add("cfe_score", matched.sum() / fac.sum() if fac.sum() else np.nan, "fraction",

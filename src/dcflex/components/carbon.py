@@ -3,7 +3,7 @@
 Emissions are counted on grid import: intensity (kg CO2/MWh) × import (MW) × Δt (h) / 1000
 → t CO2. Hourly matching (CFE score, as defined by Google's 24/7 CFE methodology, 2021):
 per step, matched = min(facility load, clean supply), clean supply = on-site PV and wind used
-+ PPA used + grid carbon-free share × grid import; the score is Σ matched / Σ load. An
++ PPA used + grid carbon-free share × net grid import; the score is Σ matched / Σ load. An
 optional ``cfe_target`` makes the score a constraint.
 """
 
@@ -55,8 +55,10 @@ def add_block(builder: ModelBuilder, inputs: Inputs) -> None:
         matched = builder.add_variables("cfe_matched_mw", lb=0.0)
         builder.add_constraints("cfe_matched_le_load", [(matched, 1.0), (fac, -1.0)], ub=0.0)
         clean = [(builder.var(n), -1.0) for n in CLEAN_SUPPLY if builder.has_var(n)]
+        # grid clean share counts on net import, so importing to export cannot buy CFE
+        net = [(builder.var("grid_export_mw"), cfe)] if builder.has_var("grid_export_mw") else []
         builder.add_constraints("cfe_matched_le_clean",
-                                [(matched, 1.0), (imp, -cfe), *clean], ub=0.0)
+                                [(matched, 1.0), (imp, -cfe), *net, *clean], ub=0.0)
         T = builder.n_steps
         ones = sp.csr_matrix(np.ones((1, T)))
         builder.add_constraints("cfe_target", [(matched, ones), (fac, -c.cfe_target * ones)],
