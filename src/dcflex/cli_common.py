@@ -73,7 +73,15 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 
 def print_frame(frame: pd.DataFrame, title: str | None = None, float_format: str = "{:,.4g}"
                 ) -> None:
-    """Print a DataFrame as a rich table (index as first column)."""
+    """Print a DataFrame as a rich table, or as plain text when output is not a terminal
+    (so piped output and logs keep every column whole)."""
+    if not console.is_terminal:
+        if title:
+            console.print(title, highlight=False, soft_wrap=True)
+        fmt = {c: float_format.format for c in frame.columns if frame[c].dtype.kind == "f"}
+        console.print(frame.to_string(formatters=fmt, na_rep="–"), highlight=False,
+                      soft_wrap=True, markup=False)
+        return
     table = Table(title=title, show_lines=False)
     table.add_column(str(frame.index.name or ""), style="bold")
     for col in frame.columns:
