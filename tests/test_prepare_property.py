@@ -31,7 +31,8 @@ steps = st.sampled_from(["1h", "30min", "15min"])
 
 
 def generated(mean, lo, hi, seed):
-    return {"generator": "diurnal", "mean": mean, "daily_amplitude": 0.3, "noise_std": abs(mean) / 5,
+    return {"generator": "diurnal", "mean": mean, "daily_amplitude": 0.3,
+            "noise_std": abs(mean) / 5,
             "minimum": lo, "maximum": hi, "seed": seed}
 
 

@@ -92,7 +92,7 @@ class InfeasibleError(DcflexError):
 
     def __init__(self, diagnosis: list[str]) -> None:
         self.diagnosis = list(diagnosis)
-        text = "; ".join(self.diagnosis) if self.diagnosis else "no schedule meets every requirement"
+        text = "; ".join(self.diagnosis) or "no schedule meets every requirement"
         super().__init__(f"infeasible scenario: {text}")
 
 

@@ -20,7 +20,6 @@ from dcflex.generators import generate_series
 from dcflex.scenario import FileSeries, GeneratedSeries, Scenario
 
 
-
 def step_hours(step: str) -> float:
     """Length of a step such as '15min' in hours."""
     return pd.Timedelta(step) / pd.Timedelta(hours=1)

@@ -65,7 +65,7 @@ class FileSeries(_Strict):
     unit: str | None = Field(
         None, description="Unit of the column, e.g. 'USD/MWh', 'kW', 'lbs/MWh' (required for csv)."
     )
-    tz: str | None = Field(None, description="Time zone of naive timestamps in the file, e.g. 'UTC'.")
+    tz: str | None = Field(None, description="Time zone of naive timestamps, e.g. 'UTC'.")
     time_column: str | None = Field(None, description="Time column for csv/parquet files.")
     scale: float = Field(1.0, description="Factor applied after unit conversion (dimensionless).")
     year: int | None = Field(None, description="Year of files without timestamps (price_8760).")

@@ -8,10 +8,9 @@ raising and a "solve" would report objective 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import os
 import sys
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
