@@ -225,3 +225,83 @@ def test_ledgers_match_metrics_bookkeeping(tmp_path):
     assert r.metrics["total_cost_usd"] == pytest.approx(ledger_cost, rel=1e-9)
     assert r.metrics["fixed_cost_usd"] == pytest.approx(310.0 / 31, rel=1e-12)
     assert r.metrics["total_cost_usd"] <= r.baseline_metrics["total_cost_usd"] + 1e-6
+
+
+def test_time_of_use_rates_move_work_to_the_cheap_period():
+    """Local-time TOU: 80 USD/MWh all day, 20 from 12:00 (later periods override). 1 MW load
+    and 12 GPU-h of batch on one 1 MW GPU. Business-as-usual runs it 00:00-12:00 at 80 →
+    12·80 + load (12·80 + 12·20) = 2160; the optimum runs it 12:00-24:00 → 240 + 1200 = 1440."""
+    gpu = base_dict()["workload"]["gpu"]
+    d = base_dict(
+        workload={"gpu": gpu, "classes": {
+            "chat": {"kind": "inference", "servers": 1, "utilization": 1.0},
+            "batch": {"kind": "batch", "servers": 1, "gpu_hours_per_day": 12}}},
+        tariff={"tou": [{"price_usd_per_mwh": 80.0, "hours": [0, 24]},
+                        {"price_usd_per_mwh": 20.0, "hours": [12, 24]}]},
+    )
+    r = run(scenario_from_dict(d))
+    assert r.baseline_metrics["total_cost_usd"] == pytest.approx(2160.0, abs=1e-6)
+    assert r.metrics["total_cost_usd"] == pytest.approx(1440.0, abs=1e-6)
+    np.testing.assert_allclose(r.schedule["batch_it_mw__batch"].to_numpy()[12:], 1.0, atol=1e-7)
+
+
+def test_wind_surplus_is_exported_up_to_the_limit_and_the_rest_curtailed():
+    """Wind 4 MW at a constant 50 % → 2 MW; load 1 MW; export limit 0.5 MW at 10 USD/MWh.
+    Every hour: no import, 0.5 MW exported (120 USD earned over the day), 0.5 MW curtailed
+    (12 MWh). The twin follows the same rule, so nothing changes."""
+    gpu = base_dict()["workload"]["gpu"]
+    d = base_dict(
+        workload={"gpu": gpu, "classes": {
+            "chat": {"kind": "inference", "servers": 1, "utilization": 1.0}}},
+        wind={"capacity_mw": 4.0, "profile_fraction": 0.5},
+        grid={"import_limit_mw": 10.0, "export_limit_mw": 0.5,
+              "export_price_usd_per_mwh": 10.0},
+    )
+    r = run(scenario_from_dict(d))
+    for m in (r.metrics, r.baseline_metrics):
+        assert m["total_cost_usd"] == pytest.approx(-120.0, abs=1e-6)
+        assert m["grid_export_mwh"] == pytest.approx(12.0, abs=1e-6)
+        assert m["curtailed_mwh"] == pytest.approx(12.0, abs=1e-6)
+        assert m["grid_import_mwh"] == pytest.approx(0.0, abs=1e-6)
+        assert m["renewable_share"] == pytest.approx(1.0)
+    check_balance(r)
+
+
+def test_ppa_take_or_pay():
+    """1 MW load, PPA 0.5 MW flat at 30 USD/MWh, wholesale 50: the site pays 30 on 12 MWh of
+    PPA energy and 50 on 12 MWh imported → 360 + 600 = 960 USD; half the load is clean."""
+    gpu = base_dict()["workload"]["gpu"]
+    d = base_dict(
+        workload={"gpu": gpu, "classes": {
+            "chat": {"kind": "inference", "servers": 1, "utilization": 1.0}}},
+        ppa={"profile_mw": 0.5, "price_usd_per_mwh": 30.0},
+    )
+    r = run(scenario_from_dict(d))
+    assert r.metrics["total_cost_usd"] == pytest.approx(960.0, abs=1e-6)
+    assert r.metrics["ppa_cost_usd"] == pytest.approx(360.0, abs=1e-6)
+    assert r.metrics["cfe_score"] == pytest.approx(0.5)
+    assert r.metrics["emissions_average_t"] == pytest.approx(12 * 400 / 1000)
+    check_balance(r)
+
+
+def test_carbon_objective_moves_work_to_clean_hours(tmp_path):
+    """Objective 'carbon': 4 GPU-h on 2 GPUs, intensity 400 except 100 at 03:00 and 200 at
+    09:00 (price flat). Least emissions: run at 03:00 and 09:00 → (2·100 + 2·200)/1000 =
+    0.6 t, against 1.6 t for business-as-usual at 00:00-02:00."""
+    import pandas as pd
+
+    ci = hourly({3: 100.0, 9: 200.0}, 400.0)
+    idx = pd.date_range("2023-01-01", periods=24, freq="h", tz="UTC")
+    path = tmp_path / "ci.csv"
+    pd.DataFrame({"time": idx.strftime("%Y-%m-%dT%H:%MZ"), "ci": ci}).to_csv(path, index=False)
+    gpu = base_dict()["workload"]["gpu"]
+    d = base_dict(
+        workload={"gpu": gpu, "classes": {
+            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 4}}},
+        carbon={"average_kg_per_mwh": {"file": str(path), "format": "csv", "time_column": "time",
+                                       "column": "ci", "unit": "g/kWh", "tz": "UTC"}},
+        optimization={"objective": "carbon"},
+    )
+    r = run(scenario_from_dict(d))
+    assert r.metrics["emissions_average_t"] == pytest.approx(0.6, abs=1e-9)
+    assert r.baseline_metrics["emissions_average_t"] == pytest.approx(1.6, abs=1e-9)

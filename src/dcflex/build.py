@@ -20,11 +20,12 @@ def objective_weights(inputs: Inputs) -> dict[str, float]:
     opt = inputs.scenario.optimization
     emissions = f"emissions_{'avg' if opt.emissions_basis == 'average' else 'marginal'}_t"
     if opt.objective == "carbon":
-        return {emissions: 1.0, "cost_usd": CARBON_TIE_BREAK, "value_usd": -CARBON_TIE_BREAK}
+        return {emissions: 1.0, "cost_usd": CARBON_TIE_BREAK, "value_usd": -CARBON_TIE_BREAK,
+                "tie_break": CARBON_TIE_BREAK}
     weight = inputs.scenario.carbon.price_usd_per_t
     if opt.objective == "weighted":
         weight += opt.carbon_weight_usd_per_t
-    return {"cost_usd": 1.0, "value_usd": -1.0, emissions: weight}
+    return {"cost_usd": 1.0, "value_usd": -1.0, emissions: weight, "tie_break": 1.0}
 
 
 def build(inputs: Inputs) -> LinearProgram:

@@ -10,9 +10,9 @@ The site's power balance is the one constraint every component touches; componen
 their terms with :meth:`ModelBuilder.add_balance_term` and the builder writes the rows last,
 so adding a component never edits the others.
 
-Objective terms go to named ledgers (``cost_usd``, ``emissions_t``, ``value_usd``); the
-objective chosen in the scenario combines them, and the same ledgers price a schedule in the
-metrics.
+Objective terms go to named ledgers (``cost_usd``, ``emissions_avg_t``, ``value_usd``, ...);
+the objective chosen in the scenario combines them. ``tie_break`` holds tiny preferences that
+only choose among schedules of equal cost (it is never reported as a cost).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-LEDGERS = ("cost_usd", "emissions_avg_t", "emissions_marginal_t", "value_usd")
+LEDGERS = ("cost_usd", "emissions_avg_t", "emissions_marginal_t", "value_usd", "tie_break")
 
 
 @dataclass(frozen=True)

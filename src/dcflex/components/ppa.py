@@ -12,6 +12,7 @@ from dcflex.model import ModelBuilder
 from dcflex.scenario import Scenario
 
 NAME = "ppa"
+PPA_MATCH_PREFERENCE_USD_PER_MWH = 1e-3
 
 
 def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
@@ -34,3 +35,6 @@ def add_block(builder: ModelBuilder, inputs: Inputs) -> None:
     # contract payment minus resale of the unused part: const + price · used
     builder.add_constant("cost_usd", float(((ppa.price_usd_per_mwh - price) * prof).sum() * dt))
     builder.add_objective("cost_usd", v, price * dt)
+    # Using a PPA MWh or importing one costs the same (unused PPA energy is resold at the
+    # wholesale price), so prefer matching the load with the contract: it is clean.
+    builder.add_objective("tie_break", v, -PPA_MATCH_PREFERENCE_USD_PER_MWH * dt)
