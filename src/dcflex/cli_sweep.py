@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from dcflex.cli_common import console, err_console, handle_errors, print_frame
 from dcflex.errors import DataError
@@ -39,8 +40,9 @@ def _summary(table, axes: list[str], metrics: tuple[str, ...] | list[str]):
 def _print_failures(table) -> None:
     failed = table[table["status"] == "failed"]
     for _, row in failed.iterrows():
-        err_console.print(f"[bold red]failed[/] {row['variant_id']} [{row['variant']}]: "
-                          f"{row['error']}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]failed[/] {row['variant_id']} "
+                          f"{escape('[' + row['variant'] + ']')}: {escape(str(row['error']))}",
+                          highlight=False, soft_wrap=True)
 
 
 @handle_errors
@@ -68,8 +70,9 @@ def sweep_command(
     spec = load_sweep(file)
     variants = expand(spec)
     store = out if out is not None else Path("out") / spec.name
-    where = scheduler or f"a local cluster of {workers or 'one worker per core'}"
-    console.print(f"{spec.name}: {len(variants)} variants → {store} on {where}",
+    where = scheduler or (f"a local cluster of {workers} worker processes" if workers
+                          else "a local cluster of one worker process per core")
+    console.print(escape(f"{spec.name}: {len(variants)} variants → {store} on {where}"),
                   highlight=False)
     try:
         outcome = run_sweep(spec, store, variants=variants, workers=workers,
