@@ -78,9 +78,9 @@ def compare_command(
                 "interconnection": "interconnection = import limit - flexible peak import "
                                    "(MW of the site's own connection left unused)",
             }[b] for b in bases), highlight=False)
-        for label, s in result.summaries.items():
+        for s in result.summaries.values():
             if s.slo is not None:
-                console.print(f"[bold]{label}[/]: {s.slo.explanation}", highlight=False)
+                console.print(s.slo.explanation, highlight=False)
     for label, message in result.failures.items():
         err_console.print(f"[bold red]failed:[/] {label}: {message}", highlight=False,
                           soft_wrap=True)

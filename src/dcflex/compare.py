@@ -438,7 +438,9 @@ class Comparison:
         if len(self.table):
             written.append(save(plot_metric_bars(self.table), out / "metric_bars.png"))
             written.append(save(plot_cost_emissions(self.table), out / "cost_emissions.png"))
-            written.append(save(plot_monthly_pue(self.monthly_pue), out / "monthly_pue.png"))
+            # same site order (and so colours) as the other plots: the ranking
+            pue = self.monthly_pue[[c for c in self.table.index if c in self.monthly_pue]]
+            written.append(save(plot_monthly_pue(pue), out / "monthly_pue.png"))
         return written
 
 

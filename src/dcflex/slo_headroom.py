@@ -206,10 +206,11 @@ def read_grid_demand(
     screen : bool
         Screen spikes first (default True).
     stamp : {"end", "start"}
-        What the file's time stamps mark. EIA-930 reports each hour at its end ("UTC time at
-        end of hour" in EIA's Form 930 files), and the Ruggles et al. export keeps EIA's
-        stamps; dcflex steps are stamped at their start, so ``"end"`` (default) moves every
-        stamp one hour back.
+        What the file's time stamps mark. EIA's Form 930 files stamp each hour at its end
+        ("UTC Time at End of Hour"); we read the Ruggles et al. export as keeping EIA's stamps
+        (an assumption: its documentation gives the zone, UTC, not the convention). dcflex
+        steps are stamped at their start, so ``"end"`` (default) moves every stamp one hour
+        back; ``"start"`` leaves them.
 
     Returns
     -------
@@ -658,13 +659,15 @@ def explain(result: SloHeadroomResult, scenario: Scenario) -> str:
             f"peak import is {r.unit_peak_import_mw:,.3g} MW). Firm (no curtailment) "
             f"{r.firm_mw:,.1f} MW; the grid's rate limit for this load profile "
             f"{r.rate_limit_mw:,.1f} MW. Workload: {_workload_words(scenario)}.")
+    n = len(r.events)
+    events = f"{n} curtailment event{'s' if n != 1 else ''}"
     if r.limited_by == "rate":
-        body = (f" The workload absorbs all {len(r.events)} curtailment events "
+        body = (f" The workload absorbs all {events} "
                 f"({r.curtailed_hours_h:g} h, {r.curtailed_energy_mwh:,.0f} MWh shed) within its "
                 f"tiers and deadlines up to the grid's rate limit, {r.extra_mw:,.1f} MW more "
                 "than firm.")
     elif r.limited_by == "slo":
-        body = (f" Its flexibility absorbs {len(r.events)} curtailment events "
+        body = (f" Its flexibility absorbs {events} "
                 f"({r.curtailed_hours_h:g} h) and adds {r.extra_mw:,.1f} MW over firm; beyond "
                 f"that {r.reason}.")
     else:
