@@ -38,8 +38,9 @@ bucket" (= tier / sum of tiers), so a lower tier is cheaper to cut. A tiny penal
 over a flat target is otherwise degenerate in time). The model uses kW, not MW: a 256-GPU
 cluster draws about 0.1 MW and kW keeps the coefficients near 1; every name carries its unit.
 
-``objective`` is carried in the builder's ``cost_usd`` ledger slot (the ledgers are a fixed
-tuple in :mod:`dcflex.model`); here it is dimensionless weighted throughput loss, not money.
+The objective is carried in the builder's ``cost_usd`` ledger slot (the ledgers are a fixed
+tuple in :mod:`dcflex.model`); here it is weighted throughput loss times the number of steps
+(dimensionless), not money.
 """
 
 from __future__ import annotations
@@ -211,9 +212,14 @@ class Cluster:
         return float(self.static_kw + self.n_gpus * self.gpu.idle_w / W_PER_KW)
 
     def weights(self) -> dict[str, float]:
-        """Objective weights normalized to sum 1 (equal weights if every weight is 0)."""
+        """Objective weights normalized to sum 1.
+
+        A job of weight 0 (tier 0 by default) gets 0.1 % of the largest weight, so its work
+        still counts for something and the LP never idles it for nothing; equal weights if
+        every weight is 0.
+        """
         w = np.array([j.objective_weight for j in self.jobs])
-        w = np.ones_like(w) if w.sum() <= 0 else w
+        w = np.ones_like(w) if w.max() <= 0 else np.maximum(w, 1e-3 * w.max())
         return {j.name: float(v) for j, v in zip(self.jobs, w / w.sum(), strict=True)}
 
 
@@ -550,8 +556,12 @@ def _build(cluster: Cluster, index: pd.DatetimeIndex, tier_mask: np.ndarray,
     W = tier_mask.astype(float)
     n_w = float(tier_mask.sum())
     blocks: dict[str, _JobBlocks] = {}
-    # tie-breaker far below the value of any throughput change (weights sum to 1)
-    eps = smoothing * min(w for w in weights.values() if w > 0) / T
+    # The objective is scaled by T (weighted loss in job-steps) so that reduced costs sit far
+    # above HiGHS's 1e-7 tolerances. Tie-breakers: cap changes (``smoothing``) and restarts
+    # (1e-3 of a step of the least-weighted job's work, so ``u`` is the positive change of
+    # ``r`` even when restarts are free); both far below any throughput change.
+    w_min = min(w for w in weights.values() if w > 0)
+    eps = smoothing * w_min
     power_terms = []
     for job in cluster.jobs:
         n = job.name
@@ -579,9 +589,9 @@ def _build(cluster: Cluster, index: pd.DatetimeIndex, tier_mask: np.ndarray,
             b.add_constraints(f"tier__{n}", [(x, row), (u, -loss_steps * row)],
                               lb=job.min_throughput * n_w, n_rows=1)
         w = weights[n]
-        b.add_objective("cost_usd", x, -w / T)
-        b.add_objective("cost_usd", u, w * loss_steps / T)
-        b.add_constant("cost_usd", w)
+        b.add_objective("cost_usd", x, -w)
+        b.add_objective("cost_usd", u, w * loss_steps + 1e-3 * w_min)
+        b.add_constant("cost_usd", w * T)
         if T > 1 and eps > 0:
             d = b.add_variables(f"cap_change__{n}", lb=0.0, size=T - 1, unit="fraction")
             b.add_constraints(f"cap_change_up__{n}", [(d, 1.0), (y, -D1)], lb=0.0)
@@ -594,7 +604,7 @@ def _build(cluster: Cluster, index: pd.DatetimeIndex, tier_mask: np.ndarray,
                       lb=cluster.static_kw, ub=cluster.static_kw)
     # value of 1 kW for one step at the best margin: caps the shortfall penalty from below
     margin = max(
-        weights[j.name] / T * float(np.max(j.curve.slopes()))
+        weights[j.name] * float(np.max(j.curve.slopes()))
         / (j.n_gpus * gpu.tdp_w / W_PER_KW) for j in cluster.jobs
     )
     return b, blocks, p, max(margin, 1e-12)
@@ -681,9 +691,11 @@ def plan_event(cluster: Cluster, target_kw: pd.Series, tier_mask: Sequence[bool]
     tier_mask : sequence of bool, optional
         Steps over which each job's average throughput must reach its tier (default: all).
     shortfall_penalty : float, optional
-        Objective cost of 1 kW above the target for one step. Default: 1e4 x the largest
-        value of 1 kW of power to any job in one step, so the LP meets the target whenever
-        the tiers allow and otherwise minimizes the total excess (the deepest feasible cut).
+        Cost of 1 kW above the target for one step, in the LP's objective unit (weighted
+        throughput loss x steps: a weight-1 job losing its whole work for one step costs 1).
+        Default: 1e4 x the largest value of 1 kW to any job in one step, so the LP meets the
+        target whenever the tiers allow and otherwise minimizes the total excess (the deepest
+        feasible cut).
     smoothing : float
         Relative weight of the tie-breaking penalty on cap changes (0 disables it).
 
@@ -763,7 +775,7 @@ def deepest_cut(cluster: Cluster, index: pd.DatetimeIndex, event_mask: Sequence[
     cols = np.arange(lp.num_col, dtype=np.int32)
     only_cut = np.where(cols == c.start, -1.0 / base, 0.0)
     h = make_highs(lp)
-    h.changeColsCost(lp.num_col, cols, 1e-3 * lp.c + only_cut)
+    h.changeColsCost(lp.num_col, cols, 1e-3 / len(idx) * lp.c + only_cut)
     run_highs(h, lp.num_col)
     h.changeColsCost(lp.num_col, cols, only_cut)
     cut = float(run_highs(h, lp.num_col).x[c.start])
