@@ -532,16 +532,8 @@ def _aware(t, idx: pd.DatetimeIndex) -> pd.Timestamp:
     return ts.tz_localize(idx.tz) if ts.tzinfo is None else ts
 
 
-@dataclass
-class _JobBlocks:
-    y: VarBlock
-    x: VarBlock
-    r: VarBlock
-    u: VarBlock
-
-
 def _build(cluster: Cluster, index: pd.DatetimeIndex, tier_mask: np.ndarray,
-           smoothing: float) -> tuple[ModelBuilder, dict[str, _JobBlocks], VarBlock, float]:
+           smoothing: float) -> tuple[ModelBuilder, VarBlock, float]:
     """Variables and constraints shared by the tracking and deepest-cut models."""
     T = len(index)
     step_h = (index[1] - index[0]) / pd.Timedelta(hours=1) if T > 1 else 1 / 60
@@ -555,7 +547,6 @@ def _build(cluster: Cluster, index: pd.DatetimeIndex, tier_mask: np.ndarray,
     D1 = D[1:]
     W = tier_mask.astype(float)
     n_w = float(tier_mask.sum())
-    blocks: dict[str, _JobBlocks] = {}
     # The objective is scaled by T (weighted loss in job-steps) so that reduced costs sit far
     # above HiGHS's 1e-7 tolerances. Tie-breakers: cap changes (``smoothing``) and restarts
     # (1e-3 of a step of the least-weighted job's work, so ``u`` is the positive change of
@@ -598,7 +589,6 @@ def _build(cluster: Cluster, index: pd.DatetimeIndex, tier_mask: np.ndarray,
             b.add_constraints(f"cap_change_down__{n}", [(d, 1.0), (y, D1)], lb=0.0)
             b.add_objective("cost_usd", d, eps)
         power_terms.append((y, -job.n_gpus * gpu.tdp_w / W_PER_KW))
-        blocks[n] = _JobBlocks(y, x, r, u)
     p = b.add_variables("cluster_power_kw", lb=-np.inf, ub=np.inf, unit="kW")
     b.add_constraints("cluster_power_def", [(p, 1.0)] + power_terms,
                       lb=cluster.static_kw, ub=cluster.static_kw)
@@ -607,7 +597,7 @@ def _build(cluster: Cluster, index: pd.DatetimeIndex, tier_mask: np.ndarray,
         weights[j.name] * float(np.max(j.curve.slopes()))
         / (j.n_gpus * gpu.tdp_w / W_PER_KW) for j in cluster.jobs
     )
-    return b, blocks, p, max(margin, 1e-12)
+    return b, p, max(margin, 1e-12)
 
 
 def _results(cluster: Cluster, lp: LinearProgram, sol: Solution, index: pd.DatetimeIndex,
@@ -714,7 +704,7 @@ def plan_event(cluster: Cluster, target_kw: pd.Series, tier_mask: Sequence[bool]
         raise DataError("target must be >= 0 kW (inf = no cap), found NaN or negative values",
                         field="target_kw")
     mask = _tier_mask(index, tier_mask)
-    b, _, p, margin = _build(cluster, index, mask, smoothing)
+    b, p, margin = _build(cluster, index, mask, smoothing)
     capped = np.flatnonzero(np.isfinite(target))
     short_name = None
     if capped.size:
@@ -764,7 +754,7 @@ def deepest_cut(cluster: Cluster, index: pd.DatetimeIndex, event_mask: Sequence[
         raise DataError(f"event mask needs {len(idx)} values with at least one True",
                         field="event_mask")
     mask = _tier_mask(idx, tier_mask)
-    b, _, p, _ = _build(cluster, idx, mask, smoothing=0.0)
+    b, p, _ = _build(cluster, idx, mask, smoothing=0.0)
     base = cluster.baseline_kw()
     c = b.add_variables("cut_kw", lb=0.0, ub=base, size=1, unit="kW")
     steps = np.flatnonzero(ev)
