@@ -296,7 +296,7 @@ class Decisions:
     import_plan_mw: np.ndarray | None = None
     solve_seconds: float = 0.0
     iterations: int = 0
-    planned_objective: float = float("nan")
+    planned_objective: float = float("nan")  # of the whole window, without constant terms
     new_structure: bool = False
 
 
@@ -457,6 +457,24 @@ class ThresholdPolicy:
 # ----------------------------------------------------------------------------- MPC
 
 
+# Matrix coefficients that are input series: (row block, column block, sign, series). Row t of
+# the block has ``sign × series[t]`` in column t of the column block.
+COUPLED = (
+    ("facility_power_def", "it_power_mw", -1.0, "pue"),
+    ("cfe_matched_le_clean", "grid_import_mw", -1.0, "grid_cfe_fraction"),
+    ("cfe_matched_le_clean", "grid_export_mw", 1.0, "grid_cfe_fraction"),
+)
+
+
+@dataclass
+class _Coupled:
+    rows: np.ndarray
+    cols: np.ndarray
+    sign: float
+    series: str
+    now: np.ndarray
+
+
 @dataclass
 class _Template:
     """One window structure: its LP on a ``Highs`` object and where to write each update."""
@@ -470,14 +488,15 @@ class _Template:
     cost_const: np.ndarray
     colb_idx: np.ndarray
     rowb_idx: np.ndarray
-    pue_rows: np.ndarray | None
-    pue_cols: np.ndarray | None
-    pue_now: np.ndarray | None
-    cfe_rows: np.ndarray | None
-    cfe_cols: np.ndarray | None
-    cfe_now: np.ndarray | None
+    coupled: list[_Coupled]
     batch_gather: dict[str, np.ndarray]
     uses: int = 0
+
+
+def _probe(series: pd.DataFrame) -> pd.DataFrame:
+    """Series altered everywhere (positive values stay positive, fractions move), to find
+    what the LP reads from them."""
+    return series * 0.75 + 0.125
 
 
 def _template_scenario(scenario):
@@ -519,6 +538,8 @@ class MpcPolicy:
         self._w_avg = w.get("emissions_avg_t", 0.0)
         self._w_marg = w.get("emissions_marginal_t", 0.0)
         self.templates_built = 0
+        self.last_lp = None  # the LP structure and Highs object of the last plan (inspection)
+        self.last_highs = None
 
     # -- structure -----------------------------------------------------------------------
 
@@ -537,11 +558,12 @@ class MpcPolicy:
         ids, ra, rb = ids[order], ra[order], rb[order]
         return ids, list(zip(ra.tolist(), rb.tolist(), strict=True))
 
-    def _build(self, s: int, L: int, slots: dict[str, list], slo: dict[str, list]
-               ) -> _Template:
+    def _assemble(self, s: int, L: int, slots: dict[str, list], slo: dict[str, list],
+                  series: pd.DataFrame):
+        """The window LP: the core components on a template of the window, plus the SLO,
+        billing-month peak and demand-response blocks the simulation re-adds."""
         from dcflex.components import COMPONENTS
         from dcflex.model import ModelBuilder
-        from dcflex.solve import make_highs
 
         plant = self.plant
         inputs = plant.inputs
@@ -559,8 +581,7 @@ class MpcPolicy:
         }
         params = dict(inputs.params)
         params["workload"] = wp
-        tin = dataclasses.replace(inputs, series=inputs.series.iloc[s:s + L],
-                                  scenario=self._scenario, params=params)
+        tin = dataclasses.replace(inputs, series=series, scenario=self._scenario, params=params)
         builder = ModelBuilder(idx, inputs.step_hours)
         for component in COMPONENTS:
             component.add_block(builder, tin)
@@ -591,7 +612,16 @@ class MpcPolicy:
             builder.add_constraints(f"sim_dr_reduction__{k}", [(red, 1.0), (imp, 1.0)],
                                     ub=np.inf)
             builder.add_objective("cost_usd", red, -lay.payment_usd_per_mwh[s:s + L] * dt)
-        lp = builder.build(plant.weights)
+        return builder.build(plant.weights)
+
+    def _build(self, s: int, L: int, slots: dict[str, list], slo: dict[str, list]
+               ) -> _Template:
+        from dcflex.solve import make_highs
+
+        plant = self.plant
+        inputs = plant.inputs
+        series = inputs.series.iloc[s:s + L]
+        lp = self._assemble(s, L, slots, slo, series)
         h = make_highs(lp, threads=self.threads)
         B, R = lp.blocks, lp.row_blocks
         cost = [B["grid_import_mw"].cols]
@@ -611,22 +641,16 @@ class MpcPolicy:
             colb.append(B[f"sim_peak_mw__{i}"].cols)
         for k, _ in enumerate(plant.dr_layers):
             colb += [B[f"sim_dr_shortfall_mw__{k}"].cols, B[f"sim_dr_reduction_mw__{k}"].cols]
-        rowb = []
+        rowb = [np.zeros(0, np.int64)]
         if "battery_soc_dynamics" in R:
             rowb.append(np.array([R["battery_soc_dynamics"].start]))
-        for b in plant.batch:
-            rb = R[f"batch_work__{b.name}"]
-            rowb.append(np.arange(rb.start, rb.start + rb.size))
-        for t in plant.training:
-            if t.name in slo:
-                rb = R[f"sim_slo__{t.name}"]
-                rowb.append(np.arange(rb.start, rb.start + rb.size))
-        for i, _ in enumerate(plant.demand_charges):
-            rb = R[f"sim_peak_def__{i}"]
-            rowb.append(np.arange(rb.start, rb.start + rb.size))
+        names = [f"batch_work__{b.name}" for b in plant.batch]
+        names += [f"sim_slo__{t.name}" for t in plant.training if t.name in slo]
+        names += [f"sim_peak_def__{i}" for i, _ in enumerate(plant.demand_charges)]
         for k, _ in enumerate(plant.dr_layers):
-            for nm in (f"sim_dr_cap__{k}", f"sim_dr_reduction__{k}"):
-                rowb.append(np.arange(R[nm].start, R[nm].start + R[nm].size))
+            names += [f"sim_dr_cap__{k}", f"sim_dr_reduction__{k}"]
+        for nm in names:
+            rowb.append(np.arange(R[nm].start, R[nm].start + R[nm].size))
         if "cfe_target" in R:
             rowb.append(np.array([R["cfe_target"].start]))
         gather = {}
@@ -637,30 +661,66 @@ class MpcPolicy:
                 g[j, a:e] = np.arange(off, off + e - a)
                 off += e - a
             gather[b.name] = g
-        pue_rows = pue_cols = pue_now = None
-        if plant.scenario.facility.pue is None:
-            pue_rows = np.arange(R["facility_power_def"].start, R["facility_power_def"].start + L)
-            pue_cols = B["it_power_mw"].cols
-            pue_now = inputs.series["pue"].to_numpy()[s:s + L].copy()
-        cfe_rows = cfe_cols = cfe_now = None
-        if "cfe_matched_le_clean" in R:
-            cfe_rows = np.arange(R["cfe_matched_le_clean"].start,
-                                 R["cfe_matched_le_clean"].start + L)
-            cfe_cols = B["grid_import_mw"].cols
-            cfe_now = inputs.series["grid_cfe_fraction"].to_numpy()[s:s + L].copy()
+        coupled = []
+        for row_name, col_name, sign, col in COUPLED:
+            if row_name in R and col_name in B:
+                coupled.append(_Coupled(
+                    np.arange(R[row_name].start, R[row_name].start + L), B[col_name].cols, sign,
+                    col, series[col].to_numpy().copy()))
 
         def cat(parts):
             return np.ascontiguousarray(np.concatenate(parts), dtype=np.int32)
 
+        cost_idx, colb_idx, rowb_idx = cat(cost), cat(colb), cat(rowb)
+        if self.templates_built == 0:  # every structure comes from the same component code
+            self._check_coverage(lp, self._assemble(s, L, slots, slo, _probe(series)),
+                                 cost_idx, colb_idx, rowb_idx, coupled)
         self.templates_built += 1
-        cost_idx = cat(cost)
         # what the core put on these columns beyond the series-dependent part (tie-breaks,
         # wear costs) stays; only the series-dependent part is rewritten per window
         sl = slice(s, s + L)
         const = lp.c[cost_idx] - self._cost_values(plant, lambda c: plant.actual[c][sl], sl, B)
-        return _Template(lp, h, L, slo, slots, cost_idx, const, cat(colb),
-                         cat(rowb) if rowb else np.zeros(0, np.int32),
-                         pue_rows, pue_cols, pue_now, cfe_rows, cfe_cols, cfe_now, gather)
+        return _Template(lp, h, L, slo, slots, cost_idx, const, colb_idx, rowb_idx, coupled,
+                         gather)
+
+    @staticmethod
+    def _check_coverage(lp, probe, cost_idx, colb_idx, rowb_idx, coupled) -> None:
+        """Fail loudly if the window LP depends on an input series somewhere the per-window
+        update does not write (a component changed): compare the LP built on the window's
+        series with one built on altered series."""
+        from dcflex.errors import SolverError
+
+        def names(idx, blocks) -> str:
+            out = {b.name for b in blocks.values() for i in idx[:20]
+                   if b.start <= i < b.start + b.size}
+            return ", ".join(sorted(out))
+
+        problems = []
+        for what, a, b, covered, blocks in (
+            ("cost", lp.c, probe.c, cost_idx, lp.blocks),
+            ("column bound", np.r_[lp.col_lb, lp.col_ub], np.r_[probe.col_lb, probe.col_ub],
+             np.r_[colb_idx, colb_idx + lp.num_col], lp.blocks),
+            ("row bound", np.r_[lp.row_lb, lp.row_ub], np.r_[probe.row_lb, probe.row_ub],
+             np.r_[rowb_idx, rowb_idx + lp.num_row], lp.row_blocks),
+        ):
+            differs = np.flatnonzero(~np.isclose(a, b, rtol=0, atol=0, equal_nan=True))
+            left = np.setdiff1d(differs, covered)
+            if len(left):
+                n = lp.num_col if blocks is lp.blocks else lp.num_row
+                problems.append(f"{what} of {names(left % n, blocks)}")
+        diff = (lp.A - probe.A).tocoo()
+        nz = np.abs(diff.data) > 0
+        known = set()
+        for cp in coupled:
+            known.update(zip(cp.rows.tolist(), cp.cols.tolist(), strict=True))
+        rows = [r for r, c in zip(diff.row[nz].tolist(), diff.col[nz].tolist(), strict=True)
+                if (r, c) not in known]
+        if rows:
+            problems.append(f"matrix rows of {names(np.array(rows), lp.row_blocks)}")
+        if problems:
+            raise SolverError(
+                "the simulation does not know how these parts of the window LP depend on the "
+                "input series: " + "; ".join(problems) + " (update dcflex.policies.MpcPolicy)")
 
     # -- per window ----------------------------------------------------------------------
 
@@ -691,6 +751,7 @@ class MpcPolicy:
                             for b in plant.batch) + ")"
             ]) from None
         tpl.uses += 1
+        self.last_lp, self.last_highs = tpl.lp, tpl.h
         return self._decisions(tpl, sol, plant, window, ids_of, new)
 
     def _cost_values(self, plant: Plant, get, sl: slice, B) -> np.ndarray:
@@ -796,25 +857,18 @@ class MpcPolicy:
         for lay in plant.dr_layers:
             rl += [np.full(L, -np.inf), np.full(L, -np.inf)]
             ru += [lay.cap_mw[sl], lay.reduction_row_ub_mw[sl]]
-        target = plant.scenario.carbon.cfe_target
         if "cfe_target" in tpl.lp.row_blocks:
             rl.append(np.array([-state.cfe_surplus_mw_steps * L / (plant.n_steps - s)]))
             ru.append(np.array([np.inf]))
         if len(tpl.rowb_idx):
             h.changeRowsBounds(len(tpl.rowb_idx), tpl.rowb_idx, np.concatenate(rl),
                                np.concatenate(ru))
-        if tpl.pue_rows is not None:
-            pue = window.series(plant, "pue")
-            changed = np.flatnonzero(pue != tpl.pue_now)
+        for cp in tpl.coupled:
+            v = window.series(plant, cp.series)
+            changed = np.flatnonzero(v != cp.now)
             for j in changed:
-                h.changeCoeff(int(tpl.pue_rows[j]), int(tpl.pue_cols[j]), -float(pue[j]))
-            tpl.pue_now[changed] = pue[changed]
-        if tpl.cfe_rows is not None and target is not None:
-            cfe = window.series(plant, "grid_cfe_fraction")
-            changed = np.flatnonzero(cfe != tpl.cfe_now)
-            for j in changed:
-                h.changeCoeff(int(tpl.cfe_rows[j]), int(tpl.cfe_cols[j]), -float(cfe[j]))
-            tpl.cfe_now[changed] = cfe[changed]
+                h.changeCoeff(int(cp.rows[j]), int(cp.cols[j]), cp.sign * float(v[j]))
+            cp.now[changed] = v[changed]
 
     def _decisions(self, tpl: _Template, sol, plant: Plant, window: Window,
                    ids_of: dict[str, np.ndarray], new: bool) -> Decisions:
@@ -852,7 +906,7 @@ class MpcPolicy:
                 onsite[col] = first(name)
         return Decisions(ch.copy(), dis.copy(), training, batch, shed, onsite,
                          first("grid_import_mw").copy(), sol.solve_seconds, sol.iterations,
-                         sol.objective, new)
+                         sol.objective - tpl.lp.offset, new)
 
 
 def timed_plan(policy, plant: Plant, state: State, window: Window) -> tuple[Decisions, float]:

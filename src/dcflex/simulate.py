@@ -301,7 +301,8 @@ def apply_decisions(plant: Plant, state: State, dec: Decisions, start: int, n: i
             np.maximum.at(state.peaks_mw[i], months[m], imp[m])
     target = scen.carbon.cfe_target
     if target is not None:
-        clean = sum(used.values(), np.zeros(n)) + A["grid_cfe_fraction"][sl] * imp
+        # the grid's clean share counts on net import, as in the LP and the metrics
+        clean = sum(used.values(), np.zeros(n)) + A["grid_cfe_fraction"][sl] * (imp - exp)
         matched = np.minimum(fac, clean)
         cols["cfe_matched_mw"][sl] = matched
         state.cfe_surplus_mw_steps += float(np.sum(matched - target * fac))
