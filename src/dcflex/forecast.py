@@ -9,10 +9,12 @@ covers the ``horizon`` steps ``s .. s + horizon - 1``. Methods, chosen per serie
     The value one lag earlier (24 h: "same hour yesterday", 168 h: "same hour last week"),
     repeated: the target ``t`` gets the most recent ``t - k·lag`` that is observed at issue.
 ``day-ahead``
-    Values are published for the next local day at a clearing hour (CAISO publishes its
-    day-ahead market results at 13:00 Pacific time: CAISO Business Practice Manual for Market
-    Operations, section 6.1, "DAM results published by 13:00"). Targets up to the end of the last
-    published day get the actual value; later targets fall back to persistence of that day.
+    Values are published for the next local day at a clearing hour. The default, 13:00 local,
+    is when CAISO publishes its day-ahead market results (bids close at 10:00 Pacific the day
+    before; CAISO Business Practice Manual for Market Operations, day-ahead market timeline —
+    not checked against the current manual here: set ``clear_hour`` for your market). Targets
+    up to the end of the last published day get the actual value; later targets fall back to
+    persistence of that day.
 ``noisy``
     Actual × (1 + e), e an AR(1) sequence along the lead time (new draw per issue), Gaussian
     with σ = MAPE·√(π/2), so that E|e| — the mean absolute percentage error — is the stated
@@ -36,7 +38,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +76,7 @@ class ForecastSpec:
         ``day-ahead`` beyond the last published day.
     clear_hour : float
         ``day-ahead``: local hour at which the next day's values are published (default 13,
-        the CAISO day-ahead market publication time, see the module docstring).
+        the CAISO day-ahead publication time, see the module docstring).
     mape : float
         ``noisy``: mean absolute percentage error as a fraction (0.1 = 10 %).
     autocorrelation : float
@@ -452,7 +454,7 @@ class Forecaster:
 
 def forecast_frame(inputs: Inputs, forecasts, issued: str | pd.Timestamp,
                    horizon_h: float = 48.0) -> pd.DataFrame:
-    """The forecasts issued at one time, next to nothing else: a frame on the target steps.
+    """The forecasts issued at one time, as a frame on the target steps (for inspection).
 
     Parameters
     ----------
@@ -473,8 +475,3 @@ def forecast_frame(inputs: Inputs, forecasts, issued: str | pd.Timestamp,
     fc = Forecaster(inputs, resolve_forecasts(forecasts, inputs), H)
     rows = fc.window(np.array([s]))
     return pd.DataFrame({c: v[0] for c, v in rows.items()}, index=inputs.index[s:s + H])
-
-
-def with_specs(specs: dict[str, ForecastSpec], **changes) -> dict[str, ForecastSpec]:
-    """Copy of ``specs`` with fields changed in every spec (e.g. a new seed)."""
-    return {c: replace(s, **changes) for c, s in specs.items()}
