@@ -196,7 +196,12 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
 def release_windows(rel: pd.DataFrame, index: pd.DatetimeIndex) -> list[tuple[int, int]]:
     """Step range [first, last) in which each release may run: steps starting at or after
     the release and ending at or before the deadline."""
-    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(hours=1)
+    if index.freq is not None:
+        step = pd.Timedelta(index.freq)
+    elif len(index) > 1:
+        step = index[1] - index[0]
+    else:
+        raise ValueError("a one-step index without freq has no step length")
     starts = index.searchsorted(rel["release_utc"].to_numpy(), side="left")
     ends = index.searchsorted((rel["deadline_utc"] - step).to_numpy(), side="right")
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
