@@ -253,10 +253,10 @@ def test_killed_worker_still_ends_with_every_variant_done_exactly_once(tmp_path,
     ids = [r["id"] for r in out.records]
     assert sorted(ids) == sorted(v.id for v in variants)  # each reported once
     assert out.n_done == 24 and not out.failed
-    assert sorted(p.stem for p in (tmp_path / "store" / "results").glob("*.json")) == \
-        sorted(v.id for v in variants)
-    assert sorted(p.stem for p in (tmp_path / "store" / "schedules").glob("*.parquet")) == \
-        sorted(v.id for v in variants)
+    # One file per variant, and no half-written file of the killed worker left behind.
+    for sub in ("results", "schedules"):
+        assert sorted(p.name.split(".")[0] for p in (tmp_path / "store" / sub).iterdir()) == \
+            sorted(v.id for v in variants)
     assert_metrics_equal(out.table, serial_metrics(variants))
     # The nanny replaced the killed process.
     cluster.wait_for_workers(2, timeout=60)
@@ -297,9 +297,12 @@ def test_resume_after_interrupt_runs_only_the_missing_variants(tmp_path, cluster
     for vid, text in first.items():  # finished variants were not run again
         assert (store / "results" / f"{vid}.json").read_bytes() == text
     assert_metrics_equal(out.table, serial_metrics(variants))
-    # A second resume has nothing left to do.
+    # A second resume has nothing left to do, and clears what a killed writer left behind.
+    partial = store / "schedules" / f".{variants[0].id}.parquet.x1y2z3.parquet"
+    partial.write_bytes(b"half")
     again = run_sweep(spec, store, variants=variants, client=cluster, resume=True)
     assert again.ran == [] and len(again.skipped) == 24
+    assert not partial.exists() and len(list((store / "schedules").iterdir())) == 24
 
 
 def test_a_broken_variant_is_reported_and_the_others_complete(tmp_path, cluster):

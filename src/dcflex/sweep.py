@@ -770,8 +770,56 @@ def run_sweep(spec: SweepSpec, store: str | Path, *, variants: list[Variant] | N
             records, failed = _submit_all(client, todo, store, progress, on_result, retries,
                                           spec.name)
     elapsed = time.perf_counter() - t0
+    _check_visible(store, records)
+    remove_partial_files(store)
     table = consolidate(store)
     return SweepOutcome(table, [v.id for v in todo], skipped, failed, elapsed, records)
+
+
+def sweep(sweep_file: str | Path | SweepSpec, store: str | Path, *,
+          client: Client | None = None, workers: int | None = None,
+          scheduler: str | None = None, resume: bool = False,
+          progress: bool = False) -> SweepOutcome:
+    """Load, expand and run a sweep file (:func:`load_sweep`, :func:`expand`, :func:`run_sweep`).
+
+    Examples
+    --------
+    >>> out = sweep("scenarios/sweep_example.yaml", "out/sweep", workers=2)  # doctest: +SKIP
+    >>> out.table[["battery.energy_mwh", "total_cost_usd"]]  # doctest: +SKIP
+    """
+    spec = sweep_file if isinstance(sweep_file, SweepSpec) else load_sweep(sweep_file)
+    return run_sweep(spec, store, client=client, workers=workers, scheduler=scheduler,
+                     resume=resume, progress=progress)
+
+
+def remove_partial_files(store: str | Path) -> list[Path]:
+    """Delete the temporary files of atomic writes that never finished (a worker killed while
+    writing). Call only when no task writes to ``store``; returns the paths removed."""
+    removed = []
+    for sub in ("schedules", "results", "failures"):
+        folder = Path(store) / sub
+        if folder.is_dir():
+            for p in folder.glob(".*"):
+                p.unlink(missing_ok=True)
+                removed.append(p)
+    return removed
+
+
+def _check_visible(store: Path, records: list[dict], wait_s: float = 10.0) -> None:
+    """Fail loudly if results that workers report as written are not in the client's store
+    (workers on other machines writing to a folder the client does not share)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        unseen = [r for r in records if r["status"] == "done" and r["id"] not in done_ids(store)]
+        if not unseen:
+            return
+        if time.monotonic() > deadline:
+            raise DcflexError(
+                f"{len(unseen)} results that workers wrote under {store} (e.g. on host "
+                f"{unseen[0]['host']}) are not visible here: on a multi-machine cluster the "
+                "store must be on a file system the client and every worker share, at the "
+                "same path")
+        time.sleep(0.5)
 
 
 def _submit_all(client: Client, todo: list[Variant], store: Path, progress: bool,
