@@ -358,9 +358,9 @@ def read_forecast_file(path: str | Path, column: str, index: pd.DatetimeIndex) -
         If the file, its ``time_utc`` column or the value column is missing, or a time is not
         a step of the index.
     """
-    from dcflex.inputs import _resolve_data_path
+    from dcflex.inputs import resolve_data_path
 
-    p = _resolve_data_path(str(path))
+    p = resolve_data_path(str(path))
     frame = pd.read_parquet(p) if p.suffix in (".parquet", ".pq") else pd.read_csv(p)
     for needed in ("time_utc", column):
         if needed not in frame:

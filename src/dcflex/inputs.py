@@ -167,7 +167,7 @@ class SeriesContext:
         from dcflex.timeseries import align_to_index
         from dcflex.units import convert
 
-        path = _resolve_data_path(spec.file)
+        path = resolve_data_path(spec.file)
         options = {"year": spec.year} if spec.year is not None else {}
         if spec.time_column is not None:
             options["time_column"] = spec.time_column
@@ -192,7 +192,7 @@ class SeriesContext:
         from dcflex.io import FORMATS
         from dcflex.timeseries import align_to_index, map_typical_year
 
-        path = _resolve_data_path(src.file)
+        path = resolve_data_path(src.file)
         if src.format not in FORMATS:
             raise ScenarioError(
                 f"unknown weather format {src.format!r}; expected one of {sorted(FORMATS)}",
@@ -218,7 +218,7 @@ class SeriesContext:
         return self._weather
 
 
-def _resolve_data_path(file: str) -> Path:
+def resolve_data_path(file: str) -> Path:
     """Resolve a data file reference.
 
     ``pvlib:NAME`` is a file bundled with pvlib (``pvlib/data``); ``data:PATH`` is a file of

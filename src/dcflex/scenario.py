@@ -235,8 +235,40 @@ class BatchRelease(_Strict):
     gpu_hours: float = Field(ge=0, description="Work released, GPU-hours.")
 
 
+class BatchTrace(_Strict):
+    """Batch work from a GPU job trace (Philly format: submit time, duration, GPU count).
+
+    The trace is shifted by whole weeks so that its first submission falls in the first week
+    of the period (weekdays stay weekdays), grouped into daily releases (deadline = release +
+    slack_factor × the day's longest job, capped at max_window_h) and scaled so that the mean
+    GPU demand equals ``utilization`` × the class's GPUs. Releases due after the end of the
+    period belong to the next period and are left out.
+    """
+
+    file: str = Field(description="Trace file (philly.csv of the Pollux artifact).")
+    format: Literal["philly"] = "philly"
+    tz: str = Field("UTC", description="Time zone of the trace's naive timestamps.")
+    utilization: float = Field(0.5, gt=0, le=1, description="Mean share of the class's GPUs.")
+    slack_factor: float = Field(2.0, ge=1, description="Deadline / longest job runtime.")
+    max_window_h: float = Field(48.0, gt=0, description="Longest release-to-deadline span, h.")
+
+
+class BatchSynthetic(_Strict):
+    """Seeded daily batch releases with job sizes fitted to the Philly trace."""
+
+    generator: Literal["philly"] = "philly"
+    gpu_hours_per_day: float = Field(gt=0, description="Mean work released per day, GPU-h.")
+    slack_factor: float = Field(2.0, ge=1, description="Deadline / longest job runtime.")
+    max_window_h: float = Field(48.0, gt=0, description="Longest release-to-deadline span, h.")
+    seed: int = 0
+
+
 class BatchClass(_Strict):
-    """Deferrable batch work: GPU-hours released at times, due by deadlines."""
+    """Deferrable batch work: GPU-hours released at times, due by deadlines.
+
+    Give exactly one source: ``gpu_hours_per_day`` (a release at each local midnight),
+    explicit ``releases``, a job ``trace`` or a ``synthetic`` generator.
+    """
 
     kind: Literal["batch"] = "batch"
     servers: int = Field(gt=0, description="Servers dedicated to this class.")
@@ -245,11 +277,16 @@ class BatchClass(_Strict):
     )
     deadline_h: float = Field(24.0, gt=0, description="Deadline after each daily release, h.")
     releases: list[BatchRelease] | None = Field(None, description="Explicit releases.")
+    trace: BatchTrace | None = Field(None, description="Releases from a GPU job trace.")
+    synthetic: BatchSynthetic | None = Field(None, description="Seeded Philly-like releases.")
 
     @model_validator(mode="after")
     def _one_source(self) -> BatchClass:
-        if (self.gpu_hours_per_day is None) == (self.releases is None):
-            raise ValueError("give exactly one of gpu_hours_per_day or releases")
+        given = [n for n in ("gpu_hours_per_day", "releases", "trace", "synthetic")
+                 if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of gpu_hours_per_day, releases, trace or "
+                             f"synthetic (got {given or 'none'})")
         return self
 
 

@@ -128,9 +128,43 @@ def _resolve_curve(cls: TrainingClass, name: str, scenario: Scenario):
     return tuple(pts)
 
 
-def releases_frame(cls: BatchClass, name: str, ctx: SeriesContext) -> pd.DataFrame:
+def trace_releases(cls: BatchClass, n_gpus: int, ctx: SeriesContext) -> pd.DataFrame:
+    """Daily releases from a job trace, moved onto the period (see :class:`BatchTrace`)."""
+    from dcflex.inputs import resolve_data_path
+    from dcflex.workloads.traces import batch_releases_from_jobs, read_philly
+
+    tr = cls.trace
+    jobs = read_philly(resolve_data_path(tr.file), tz=tr.tz)
+    week = pd.Timedelta(days=7)
+    first = jobs["submit_utc"].min().floor("D")
+    shift = ((ctx.index[0].floor("D") - first) // week) * week
+    jobs = jobs.assign(submit_utc=jobs["submit_utc"] + shift)
+    rel = batch_releases_from_jobs(
+        jobs, step="1D", slack_factor=tr.slack_factor,
+        scale_to_gpus=max(1, int(round(tr.utilization * n_gpus))),
+        max_window=pd.Timedelta(hours=tr.max_window_h),
+    )
+    return rel
+
+
+def releases_frame(cls: BatchClass, name: str, ctx: SeriesContext, n_gpus: int
+                   ) -> pd.DataFrame:
     """Batch releases as a frame of release/deadline (UTC) and GPU-hours."""
     tz = ctx.timezone
+    end = ctx.index[-1] + pd.Timedelta(hours=ctx.step_hours)
+    if cls.trace is not None or cls.synthetic is not None:
+        if cls.trace is not None:
+            rel = trace_releases(cls, n_gpus, ctx)
+        else:
+            from dcflex.workloads.synthetic import synthetic_batch_releases
+
+            syn = cls.synthetic
+            rel = synthetic_batch_releases(
+                ctx.index, syn.gpu_hours_per_day, syn.seed, slack_factor=syn.slack_factor,
+                max_window=pd.Timedelta(hours=syn.max_window_h))
+        # work due after the period belongs to the next one
+        rel = rel[(rel["release_utc"] >= ctx.index[0]) & (rel["deadline_utc"] <= end)]
+        return rel[["release_utc", "deadline_utc", "gpu_hours"]].reset_index(drop=True)
     if cls.gpu_hours_per_day is not None:
         days = pd.date_range(
             pd.Timestamp(ctx.scenario.period.start), pd.Timestamp(ctx.scenario.period.end),
@@ -151,7 +185,6 @@ def releases_frame(cls: BatchClass, name: str, ctx: SeriesContext) -> pd.DataFra
             "deadline_utc": [utc(r.deadline) for r in cls.releases],
             "gpu_hours": [r.gpu_hours for r in cls.releases],
         })
-    end = ctx.index[-1] + pd.Timedelta(hours=ctx.step_hours)
     late = rel["deadline_utc"] > end
     if late.any():
         first = rel.loc[late, "deadline_utc"].iloc[0]
@@ -189,7 +222,7 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
             demand = params.idle_mw + (params.gpu_tdp_mw - params.gpu_idle_mw) * util
             out.series[f"inference_demand_mw__{name}"] = (demand, "MW")
         elif isinstance(cls, BatchClass):
-            out.params["releases"][name] = releases_frame(cls, name, ctx)
+            out.params["releases"][name] = releases_frame(cls, name, ctx, n_gpus)
     return out
 
 
