@@ -58,3 +58,27 @@ def test_two_batch_sources_are_an_error():
                         "synthetic": {"gpu_hours_per_day": 4000, "seed": 3}})
     with pytest.raises(ScenarioError, match="exactly one of"):
         scenario_from_dict(d)
+
+
+AZURE = ["data:azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv",
+         "data:azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv"]
+
+
+@pytest.mark.parametrize("source", [
+    {"azure_trace": {"files": AZURE, "mean_utilization": 0.5, "seed": 1}},
+    {"synthetic": {"mean_utilization": 0.5, "peak_to_mean": 1.4, "seed": 1}},
+])
+def test_inference_from_trace_or_generator(source):
+    """Mean utilization is what was asked, so IT demand = idle + (TDP - idle) x 0.5 on average;
+    the daily cycle peaks in the afternoon (local time)."""
+    d = base_dict(hours=24 * 7, workload={"gpu": "H100", "classes": {
+        "chat": {"kind": "inference", "servers": 100, **source}}})
+    d["site"]["timezone"] = "America/Chicago"
+    inputs = prepare(scenario_from_dict(d))
+    demand = inputs.series["inference_demand_mw__chat"]
+    cp = inputs.params["workload"]["classes"]["chat"]
+    util = (demand - cp.idle_mw) / (cp.gpu_tdp_mw - cp.gpu_idle_mw)
+    assert util.mean() == pytest.approx(0.5, rel=1e-6)
+    assert util.max() <= 1.0 + 1e-12 and util.min() >= 0
+    by_hour = util.groupby(inputs.local_index.hour).mean()
+    assert 10 <= by_hour.idxmax() <= 18

@@ -185,20 +185,54 @@ class GpuSpec(_Strict):
         return self
 
 
+class InferenceTrace(_Strict):
+    """Utilization shaped by the Azure LLM inference trace (Patel et al., ISCA'24).
+
+    The trace's within-hour burstiness comes from the files; the daily and weekly cycle is the
+    documented assumption of :func:`dcflex.workloads.traces.diurnal_weekly_factor`.
+    """
+
+    files: list[str] = Field(min_length=1, description="AzureLLMInferenceTrace_*.csv files.")
+    mean_utilization: float = Field(gt=0, le=1, description="Mean GPU utilization (fraction).")
+    seed: int = 0
+
+
+class InferenceSynthetic(_Strict):
+    """Seeded utilization calibrated to the Azure trace's burstiness."""
+
+    mean_utilization: float = Field(gt=0, le=1, description="Mean GPU utilization (fraction).")
+    peak_to_mean: float = Field(1.5, ge=1, description="Peak / mean utilization.")
+    seed: int = 0
+
+
 class InferenceClass(_Strict):
-    """Must-serve inference: GPU utilization follows demand; a share may be degraded."""
+    """Must-serve inference: GPU utilization follows demand; a share may be degraded.
+
+    Give exactly one of ``utilization`` (a series), ``azure_trace`` or ``synthetic``.
+    """
 
     kind: Literal["inference"] = "inference"
     servers: int = Field(gt=0, description="Servers dedicated to this class.")
-    utilization: SeriesSpec = Field(
-        description="GPU utilization per step, fraction 0..1 (demand profile)."
+    utilization: SeriesSpec | None = Field(
+        None, description="GPU utilization per step, fraction 0..1 (demand profile)."
     )
+    azure_trace: InferenceTrace | None = Field(None, description="Shape from the Azure trace.")
+    synthetic: InferenceSynthetic | None = Field(None, description="Seeded synthetic shape.")
     degradable_share: float = Field(
         0.0, ge=0, le=1, description="Share of demand that may be degraded (fraction)."
     )
     degradation_penalty_usd_per_mwh: float = Field(
         1000.0, ge=0, description="Penalty per MWh of IT demand not served, USD/MWh."
     )
+
+    @model_validator(mode="after")
+    def _one_profile(self) -> InferenceClass:
+        given = [n for n in ("utilization", "azure_trace", "synthetic")
+                 if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of utilization, azure_trace or synthetic "
+                             f"(got {given or 'none'})")
+        return self
 
 
 class TrainingClass(_Strict):

@@ -196,6 +196,32 @@ def releases_frame(cls: BatchClass, name: str, ctx: SeriesContext, n_gpus: int
     return rel.reset_index(drop=True)
 
 
+def inference_utilization(cls: InferenceClass, name: str, ctx: SeriesContext) -> pd.Series:
+    """GPU utilization per step (fraction) from a series, the Azure trace or the generator.
+
+    Trace and generator shapes have mean 1; they are scaled to the mean utilization and
+    clipped at full utilization (a clipped peak is reported in the series' maximum).
+    """
+    field = f"workload.classes.{name}"
+    if cls.utilization is not None:
+        return ctx.resolve(cls.utilization, f"{field}.utilization", "fraction", lo=0.0, hi=1.0)
+    if cls.azure_trace is not None:
+        from dcflex.inputs import resolve_data_path
+        from dcflex.workloads.traces import inference_shape, read_azure_llm, token_rate_per_minute
+
+        tr = cls.azure_trace
+        rate = token_rate_per_minute(*[read_azure_llm(resolve_data_path(f)) for f in tr.files])
+        shape = inference_shape(ctx.index, rate, ctx.timezone, seed=tr.seed)
+        util = tr.mean_utilization * shape
+    else:
+        from dcflex.workloads.synthetic import synthetic_inference_profile
+
+        syn = cls.synthetic
+        util = synthetic_inference_profile(ctx.index, syn.mean_utilization, syn.peak_to_mean,
+                                           syn.seed, tz=ctx.timezone)
+    return util.clip(upper=1.0).rename(f"{field}.utilization")
+
+
 def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
     """IT demand series of inference classes and the static parameters of every class."""
     gpu = _gpu(scenario)
@@ -217,8 +243,7 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
         )
         out.params["classes"][name] = params
         if isinstance(cls, InferenceClass):
-            util = ctx.resolve(cls.utilization, f"workload.classes.{name}.utilization",
-                               "fraction", lo=0.0, hi=1.0)
+            util = inference_utilization(cls, name, ctx)
             demand = params.idle_mw + (params.gpu_tdp_mw - params.gpu_idle_mw) * util
             out.series[f"inference_demand_mw__{name}"] = (demand, "MW")
         elif isinstance(cls, BatchClass):
