@@ -601,19 +601,37 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+# Dask settings of the local cluster. Its defaults serve interactive work (a statistical
+# profiler sampling every 10 ms, event-loop health checks every 20 ms); on long CPU-bound
+# tasks those wake-ups compete with the task for the GIL and the cores. Measured on this
+# project's 24-variant, 90-day sweep on 2 cores: parallel efficiency 0.83 with the defaults,
+# 0.90 with these (plain multiprocessing: 0.95). Workers of an existing cluster take the same
+# keys from their own configuration, e.g. DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.tick.limit": "30s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 @contextlib.contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None,
                 timeout_s: float = 30.0) -> Iterator[Client]:
     """A Dask client: on an existing cluster (``scheduler`` address) or a new local one.
 
-    The local cluster has ``workers`` processes (default: one per core) of one thread each
-    and no dashboard, so it starts offline and never collides with a busy port.
+    The local cluster has ``workers`` processes (default: one per core) of one thread each,
+    no dashboard (so it starts offline and never collides with a busy port) and
+    :data:`LOCAL_CLUSTER_CONFIG`.
 
     Raises
     ------
     DcflexError
         If the scheduler cannot be reached.
     """
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -628,8 +646,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     n = workers if workers is not None else default_workers()
     if n < 1:
         raise DcflexError(f"--workers must be at least 1, got {n}")
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), \
+            LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                         dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
         yield client
 
