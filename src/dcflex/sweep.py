@@ -45,6 +45,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
 import uuid
@@ -433,18 +434,20 @@ def done_ids(store: str | Path) -> set[str]:
     return out
 
 
-_HIGHS_PINNED = False
+# Per-thread flag: has this thread pinned HiGHS yet (see _pin_highs_threads).
+_HIGHS_THREAD_STATE = threading.local()
 
 
 def _pin_highs_threads() -> None:
-    """Fix HiGHS's process-wide task pool at one thread.
+    """Hold HiGHS to one thread in the calling thread.
 
-    HiGHS sizes its thread pool once per process, at the first ``run``, from the ``threads``
-    option (default: half the cores); later ``Highs`` objects share it. Solving a one-column LP
-    with ``threads=1`` first keeps N worker processes on N cores from oversubscribing them.
+    HiGHS keeps one task scheduler per calling thread, sized at that thread's first ``run``
+    from the ``threads`` option (default: half the cores) and shared by every later ``Highs``
+    object run from it (HiGHS pull request #818). Solving a one-column LP with ``threads=1``
+    first keeps N single-threaded worker processes on N cores from oversubscribing them
+    (checked with psutil: no extra HiGHS thread appears in later default solves).
     """
-    global _HIGHS_PINNED
-    if _HIGHS_PINNED:
+    if getattr(_HIGHS_THREAD_STATE, "pinned", False):
         return
     from dcflex.solve import new_highs
 
@@ -452,7 +455,7 @@ def _pin_highs_threads() -> None:
     h.setOptionValue("threads", 1)
     h.addVar(0.0, 1.0)
     h.run()
-    _HIGHS_PINNED = True
+    _HIGHS_THREAD_STATE.pinned = True
 
 
 def run_variant(variant: Variant, store: str | Path, session: str = "") -> dict:
@@ -473,7 +476,8 @@ def run_variant(variant: Variant, store: str | Path, session: str = "") -> dict:
     Returns
     -------
     dict
-        ``{"id", "status": "done" | "failed", "error", "elapsed_s", "pid", "host"}``.
+        ``{"id", "label", "status": "done" | "failed", "error", "elapsed_s", "pid", "host",
+        "session"}`` (the result file holds the metrics; the record stays small).
     """
     from dcflex.run import run
 
