@@ -613,8 +613,11 @@ def _compose_lines(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
     return data, lines
 
 
-def _resolve_paths(data: Any, base_dir: Path) -> Any:
-    """Make every ``file:`` value absolute, relative to the file that names it."""
+def resolve_paths(data: Any, base_dir: Path) -> Any:
+    """Make every ``file:`` value absolute, relative to the file that names it.
+
+    ``data:`` and ``pvlib:`` references stay as they are (see :mod:`dcflex.inputs`).
+    """
     if isinstance(data, dict):
         out = {}
         for key, value in data.items():
@@ -624,19 +627,19 @@ def _resolve_paths(data: Any, base_dir: Path) -> Any:
                 p = Path(value).expanduser()
                 out[key] = str(p if p.is_absolute() else (base_dir / p).resolve())
             else:
-                out[key] = _resolve_paths(value, base_dir)
+                out[key] = resolve_paths(value, base_dir)
         return out
     if isinstance(data, list):
-        return [_resolve_paths(v, base_dir) for v in data]
+        return [resolve_paths(v, base_dir) for v in data]
     return data
 
 
-def _deep_merge(base: Any, over: Any) -> Any:
+def deep_merge(base: Any, over: Any) -> Any:
     """Merge ``over`` into ``base``: mappings merge key by key, everything else replaces."""
     if isinstance(base, dict) and isinstance(over, dict):
         merged = dict(base)
         for key, value in over.items():
-            merged[key] = _deep_merge(base[key], value) if key in base else value
+            merged[key] = deep_merge(base[key], value) if key in base else value
         return merged
     return over
 
@@ -657,7 +660,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[tuple, tup
             f"expected a mapping of fields at the top level, got {type(data).__name__}", file=path
         )
     where = {k: (str(path), v) for k, v in lines.items()}
-    data = _resolve_paths(data, path.parent)
+    data = resolve_paths(data, path.parent)
     parent = data.pop("extends", None)
     if parent is None:
         return data, where
@@ -673,7 +676,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[tuple, tup
             file=path, field="extends", line=lines.get(("extends",)),
         )
     base, base_where = _load_raw(parent_path, (*seen, path))
-    return _deep_merge(base, data), {**base_where, **where}
+    return deep_merge(base, data), {**base_where, **where}
 
 
 def _format_loc(loc: tuple) -> str:
@@ -811,7 +814,7 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     path = Path(path).resolve()
     data, lines = _load_raw(path, ())
     if overrides:
-        data = _deep_merge(data, overrides)
+        data = deep_merge(data, overrides)
     data["source_file"] = str(path)
     return scenario_from_dict(data, file=path, lines=lines)
 

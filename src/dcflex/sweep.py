@@ -60,7 +60,7 @@ import yaml
 
 from dcflex.cli_common import atomic_path, write_text_atomic
 from dcflex.errors import DataError, DcflexError, ScenarioError
-from dcflex.scenario import load_scenario, scenario_from_dict
+from dcflex.scenario import deep_merge, load_scenario, resolve_paths, scenario_from_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
@@ -168,34 +168,6 @@ def nested_overrides(flat: dict[str, Any]) -> dict:
     return out
 
 
-def deep_merge(base: Any, over: Any) -> Any:
-    """Mappings merge key by key; anything else in ``over`` replaces (as ``extends`` does)."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        merged = dict(base)
-        for key, value in over.items():
-            merged[key] = deep_merge(base[key], value) if key in base else value
-        return merged
-    return over
-
-
-def _resolve_files(data: Any, base_dir: Path) -> Any:
-    """Make ``file:`` values in overrides absolute, relative to the sweep file (as the
-    scenario loader does for scenario files); ``data:`` and ``pvlib:`` paths stay as they are."""
-    if isinstance(data, dict):
-        out = {}
-        for key, value in data.items():
-            if key == "file" and isinstance(value, str) and not value.startswith(
-                    ("data:", "pvlib:")):
-                p = Path(value).expanduser()
-                out[key] = str(p if p.is_absolute() else (base_dir / p).resolve())
-            else:
-                out[key] = _resolve_files(value, base_dir)
-        return out
-    if isinstance(data, list):
-        return [_resolve_files(v, base_dir) for v in data]
-    return data
-
-
 def sweep_from_dict(data: dict, file: str | Path | None = None) -> SweepSpec:
     """Validate a sweep given as a mapping (paths relative to ``file``'s folder, or the CWD).
 
@@ -280,7 +252,7 @@ def sweep_from_dict(data: dict, file: str | Path | None = None) -> SweepSpec:
     if not isinstance(raw_over, dict):
         raise _err(f"expected a mapping of scenario fields, got {raw_over!r}", src, "overrides")
     try:
-        overrides = _resolve_files(nested_overrides(raw_over), here)
+        overrides = resolve_paths(nested_overrides(raw_over), here)
     except ValueError as exc:
         raise _err(str(exc), src, "overrides") from None
     name = str(data.get("name") or (src.stem if src is not None else "sweep"))
