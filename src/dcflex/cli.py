@@ -121,11 +121,7 @@ def _register_optional() -> None:
         ("dcflex.cli_sweep", "sweep_report_command", "sweep-report"),
         ("dcflex.cli_replay", "replay_command", "replay"),
     ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError:
-            continue
-        app.command(name)(getattr(mod, attr))
+        app.command(name)(getattr(importlib.import_module(module), attr))
 
 
 _register_optional()
