@@ -162,15 +162,10 @@ def load_sites(path: str | Path) -> tuple[list[SiteEntry], dict[str, Any]]:
     ScenarioError
         If the file is missing, not YAML, or not a mapping with a ``sites`` list.
     """
-    import yaml
+    from dcflex.scenario import read_yaml_file
 
     path = Path(path).resolve()
-    if not path.exists():
-        raise ScenarioError("sites file not found", file=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"malformed YAML: {exc}", file=path) from None
+    data = read_yaml_file(path, "sites")
     if not isinstance(data, dict) or not isinstance(data.get("sites"), list) \
             or not data["sites"]:
         raise ScenarioError("expected a mapping with a non-empty 'sites' list", file=path,

@@ -613,6 +613,25 @@ def _compose_lines(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
     return data, lines
 
 
+def read_yaml_file(path: str | Path, what: str = "scenario") -> Any:
+    """Parse a YAML file of dcflex (scenario, sites or sweep file).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file (and the line, for malformed YAML) if it is missing or not YAML.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{what} file not found", file=path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ScenarioError(f"malformed YAML: {getattr(exc, 'problem', None) or exc}", file=path,
+                            line=mark.line + 1 if mark is not None else None) from None
+
+
 def resolve_paths(data: Any, base_dir: Path) -> Any:
     """Make every ``file:`` value absolute, relative to the file that names it.
 

@@ -56,11 +56,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import yaml
 
 from dcflex.cli_common import atomic_path, write_text_atomic
 from dcflex.errors import DataError, DcflexError, ScenarioError
-from dcflex.scenario import deep_merge, load_scenario, resolve_paths, scenario_from_dict
+from dcflex.scenario import (
+    deep_merge,
+    load_scenario,
+    read_yaml_file,
+    resolve_paths,
+    scenario_from_dict,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
@@ -268,15 +273,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         If the file is missing, not YAML, or a key is wrong.
     """
     path = Path(path).resolve()
-    if not path.exists():
-        raise ScenarioError("sweep file not found", file=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(f"malformed YAML: {getattr(exc, 'problem', exc)}", file=path,
-                            line=mark.line + 1 if mark is not None else None) from None
-    return sweep_from_dict(data, path)
+    return sweep_from_dict(read_yaml_file(path, "sweep"), path)
 
 
 def combinations(spec: SweepSpec) -> list[dict[str, Any]]:
