@@ -53,7 +53,7 @@ def headroom(
     tz: Annotated[str | None, typer.Option(
         help="Time zone whose months define the seasons (default: UTC, as stamped).")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Folder for <BA>_headroom.csv and PNG plots.")] = None,
+        "--out", "-o", help="Folder for <BA>_headroom.csv and PNG plots.")] = None,
     column: Annotated[str, typer.Option(
         help="Demand column: demand_mw (raw) or demand_cleaned_mw (region files).")]
         = "demand_mw",

@@ -27,7 +27,7 @@ _SUMMARY = (
 def replay_command(
     name: Annotated[str, typer.Argument(help="Replay to run: emerald-srp.")] = "emerald-srp",
     out: Annotated[Path | None, typer.Option(
-        help="Folder for <name>_power.csv, <name>_jobs.csv, <name>_metrics.csv and "
+        "--out", "-o", help="Folder for <name>_power.csv, <name>_jobs.csv, <name>_metrics.csv and "
              "<name>.png.")] = None,
 ) -> None:
     """Replay a field event: modeled vs measured cluster power and per-job performance."""
