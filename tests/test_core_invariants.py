@@ -165,3 +165,15 @@ def test_a_constraint_added_in_pyomo_changes_the_result():
     x = solution_from_pyomo(m, lp)
     assert lp.values(x, "grid_import_mw").max() <= 4 + 1e-7
     assert pyo.value(m.objective) > base + 1.0
+
+
+def test_run_through_a_pyomo_solver_gives_the_same_result():
+    """optimization.solver names any Pyomo solver; the Result has the same shape and optimum."""
+    d = small_full_scenario()
+    direct = run(scenario_from_dict(d))
+    d["optimization"] = {"solver": "appsi_highs"}
+    via_pyomo = run(scenario_from_dict(d))
+    assert via_pyomo.objective == pytest.approx(direct.objective, rel=1e-9, abs=1e-6)
+    assert list(via_pyomo.schedule.columns) == list(direct.schedule.columns)
+    assert via_pyomo.metrics["total_cost_usd"] == pytest.approx(
+        direct.metrics["total_cost_usd"], rel=1e-6)
