@@ -159,14 +159,14 @@ def test_deferrable_training_gets_more_headroom_by_hand(grid_demand):
     room = _room(inputs, grid_demand)
     spikes = room < 100
     s_star = float(np.min(room[spikes] / (PUE * (inf[spikes] + cp.idle_mw))))
-    peak = float(np.max(PUE * (inf + cp.full_mw)))
+    peak = float(np.max(PUE * (inf + cp.uncapped_mw)))
     hand_mw = s_star * peak
     # pausing one hour of 24 keeps throughput at 23/24 >= 0.9, and the base hours (2000 MW of
     # room) stay far above s* x 10 MW, so only the spike hours bind
     assert 2000 / s_star > 10
     assert hand_mw * (1 - res.rtol) <= res.headroom_mw <= hand_mw * (1 + 1e-9)
     assert res.limited_by == "slo"
-    firm = float(np.min(room / (PUE * (inf + cp.full_mw)))) * peak
+    firm = float(np.min(room / (PUE * (inf + cp.uncapped_mw)))) * peak
     assert res.firm_mw == pytest.approx(firm, rel=1e-12)
     assert res.extra_mw > 0.4 * res.firm_mw
     # the must-serve twin of this grid gets less: flexibility is what buys the difference

@@ -1,7 +1,7 @@
 """The business-as-usual twin: the same site run inflexibly.
 
-Every class runs as demanded: inference at its demand, training at full power and full
-throughput, batch work as soon as it is released (earliest deadline first, all GPUs of the
+Every class runs as demanded: inference at its demand, training uncapped at full throughput
+(drawing the power where its power-cap curve saturates), batch work as soon as it is released (earliest deadline first, all GPUs of the
 class), the battery idle. On-site supply serves the load first (PV, then wind, then PPA), the
 rest is imported; surplus is exported up to the export limit when the export price is
 positive, else curtailed. The twin does not respond to events. Computed directly with numpy —
@@ -88,7 +88,7 @@ def baseline_schedule(inputs: Inputs) -> pd.DataFrame:
             p = s[f"inference_demand_mw__{name}"].to_numpy()
             cols[f"inference_it_mw__{name}"] = p
         elif cls.kind == "training":
-            p = np.full(T, cp.full_mw)
+            p = np.full(T, cp.uncapped_mw)
             cols[f"training_it_mw__{name}"] = p
             cols[f"training_throughput__{name}"] = np.ones(T)
         else:

@@ -96,7 +96,10 @@ def run(
 
     with console.status(f"solving {file} ..."):
         result = run_scenario(file)
-    table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]]
+    per_class = [m for m in result.comparison.index if m.startswith(
+        ("throughput_delivered__", "work_done_gpu_hours__", "slo_misses__"))]
+    table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]
+                                  + per_class]
     print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual")
     t = result.timings_s
     console.print(

@@ -68,6 +68,7 @@ class TrainingSpec:
     window_steps: int
     n_gpus: int
     value_usd_per_gpu_hour: float
+    uncapped_mw: float  # power of uncapped running (where the curve saturates)
 
     def throughput(self, power_mw: np.ndarray) -> np.ndarray:
         """Throughput fraction at class power (the power-cap curve), 0..1."""
@@ -166,7 +167,7 @@ def make_plant(inputs: Inputs, bau_import_mw: np.ndarray) -> Plant:
             training.append(TrainingSpec(
                 name, cp.idle_mw, cp.full_mw, cp.overhead_mw, cp.gpu_tdp_mw, s, c,
                 cls.min_throughput, max(1, int(round(cls.window_h / dt))), cp.n_gpus,
-                cls.value_usd_per_gpu_hour))
+                cls.value_usd_per_gpu_hour, cp.uncapped_mw))
         else:
             rel = wp["releases"][name]
             win = np.array(release_windows(rel, inputs.index), dtype=np.int64).reshape(-1, 2)
@@ -359,7 +360,7 @@ class BaselinePolicy:
                 g[:, k] = edf_allocate(rem, b.release_step, b.end_step, ids, s + k, b.n_gpus, dt)
             batch[b.name] = (ids, g)
         return Decisions(np.zeros(n), np.zeros(n),
-                         {t.name: np.full(n, t.full_mw) for t in plant.training}, batch)
+                         {t.name: np.full(n, t.uncapped_mw) for t in plant.training}, batch)
 
 
 @dataclass
@@ -408,8 +409,8 @@ class ThresholdPolicy:
         low = sig[:n] <= lo_thr
         training = {}
         for t in plant.training:
-            floor = t.power_for(t.min_throughput) if self.throttle_training else t.full_mw
-            training[t.name] = np.where(high, floor, t.full_mw)
+            floor = t.power_for(t.min_throughput) if self.throttle_training else t.uncapped_mw
+            training[t.name] = np.where(high, floor, t.uncapped_mw)
         batch, it = {}, np.zeros(n)
         for b in plant.batch:
             ids = _active_releases(b, s, s + n)

@@ -62,6 +62,15 @@ class ClassParams:
         """Class power with every GPU at TDP, MW."""
         return self.overhead_mw + self.gpu_tdp_mw
 
+    @property
+    def uncapped_mw(self) -> float:
+        """Class power of uncapped training, MW: GPUs draw the least power that gives full
+        throughput (measured uncapped draw is below TDP; the fitted curves saturate there)."""
+        if self.curve is None:
+            return self.full_mw
+        saturation = min(p for p, x in self.curve if x >= 1.0 - 1e-9)
+        return self.overhead_mw + self.gpu_tdp_mw * saturation
+
 
 def concave_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Upper concave envelope of points sorted by x (Andrew's monotone chain, upper half)."""
