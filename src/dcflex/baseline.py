@@ -1,11 +1,13 @@
 """The business-as-usual twin: the same site run inflexibly.
 
 Every class runs as demanded: inference at its demand, training uncapped at full throughput
-(drawing the power where its power-cap curve saturates), batch work as soon as it is released (earliest deadline first, all GPUs of the
-class), the battery idle. On-site supply serves the load first (PV, then wind, then PPA), the
-rest is imported; surplus is exported up to the export limit when the export price is
-positive, else curtailed. The twin does not respond to events. Computed directly with numpy —
-there is nothing to optimize — and priced by the same metrics as the flexible schedule.
+(drawing the power where its power-cap curve saturates), batch work as soon as it is released
+(earliest deadline first, all GPUs of the class), the battery idle. On-site supply serves the
+load first (PV, then wind, then PPA), the rest is imported; surplus is exported up to the
+export limit when the export price is positive, else curtailed. The twin does not respond to
+events, but it is settled under the same contract: it pays demand-response shortfall
+penalties (and earns no reduction payments). Computed directly with numpy — there is nothing
+to optimize — and priced by the same metrics as the flexible schedule.
 """
 
 from __future__ import annotations
