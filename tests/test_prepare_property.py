@@ -1,5 +1,7 @@
 """Property: for any valid scenario, prepare() returns a gap-free regular index of the
-expected length and every series within its declared unit range."""
+expected length and every series within its declared unit range; a price read from an hourly
+file keeps its hourly values at any step; daily batch releases fit the period in every time
+zone (daylight-saving days included)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,15 @@ from conftest import base_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tempfile
+from pathlib import Path
+
 from dcflex.inputs import prepare
 from dcflex.scenario import scenario_from_dict
 
 RANGES = {  # declared unit range per column prefix
     "energy_price_usd_per_mwh": (-5000, 20000),
+    "wholesale_price_usd_per_mwh": (-5000, 20000),
     "export_price_usd_per_mwh": (-5000, 20000),
     "carbon_avg_kg_per_mwh": (0, 2000),
     "grid_cfe_fraction": (0, 1),
@@ -49,15 +55,38 @@ def generated(mean, lo, hi, seed):
     temp=st.floats(-20, 40),
     with_pv=st.booleans(),
     cooling=st.sampled_from(["air_economizer", "water_economizer", "chiller"]),
+    price_from_file=st.booleans(),
 )
 def test_prepare_is_gap_free_and_in_range(tz, step, start, days, price, seed, util, temp,
-                                          with_pv, cooling):
+                                          with_pv, cooling, price_from_file):
+    with tempfile.TemporaryDirectory() as folder:
+        check_prepare(Path(folder), tz, step, start, days, price, seed, util, temp, with_pv,
+                      cooling, price_from_file)
+
+
+def check_prepare(folder, tz, step, start, days, price, seed, util, temp, with_pv, cooling,
+                  price_from_file):
     end = start + pd.Timedelta(days=days)
+    price_spec = generated(price, -5000, 20000, seed + 1)
+    hourly = None
+    if price_from_file:
+        # hourly UTC prices covering the local period with a day to spare on each side
+        times = pd.date_range(pd.Timestamp(start) - pd.Timedelta(days=1),
+                              pd.Timestamp(end) + pd.Timedelta(days=1), freq="h", tz="UTC")
+        rng = np.random.default_rng(seed)
+        hourly = pd.Series(np.round(price + 30 * rng.standard_normal(len(times)), 2),
+                           index=times)
+        pd.DataFrame({"time": times.strftime("%Y-%m-%dT%H:%M:%SZ"), "price": hourly.values}
+                     ).to_csv(folder / "price.csv", index=False)
+        price_spec = {"file": str(folder / "price.csv"), "column": "price",
+                      "time_column": "time", "unit": "USD/MWh", "tz": "UTC"}
     d = base_dict(
         workload={"gpu": "H100", "classes": {
             "chat": {"kind": "inference", "servers": 10,
-                     "utilization": generated(util, 0.0, 1.0, seed)}}},
-        tariff={"energy_price_usd_per_mwh": generated(price, -5000, 20000, seed + 1)},
+                     "utilization": generated(util, 0.0, 1.0, seed)},
+            "batch": {"kind": "batch", "servers": 10, "gpu_hours_per_day": 40.0,
+                      "deadline_h": 24}}},
+        tariff={"energy_price_usd_per_mwh": price_spec},
         carbon={"average_kg_per_mwh": generated(300, 0, 2000, seed + 2),
                 "grid_cfe_fraction": generated(0.4, 0, 1, seed + 3)},
         facility={"cooling": cooling},
@@ -83,3 +112,14 @@ def test_prepare_is_gap_free_and_in_range(tz, step, start, days, price, seed, ut
         values = inputs.series[col].to_numpy()
         assert values.min() >= lo - 1e-9 and values.max() <= hi + 1e-9, col
         assert col in inputs.units
+    if hourly is not None:
+        # a price is averaged over each step: the time-weighted mean of the hours it overlaps
+        # (a 1 h step in India, UTC+05:30, straddles two UTC hours)
+        k = int(pd.Timedelta(step) / pd.Timedelta("15min"))
+        quarter = pd.date_range(idx[0], periods=len(idx) * k, freq="15min")
+        expected_price = hourly.reindex(quarter.floor("h")).to_numpy().reshape(-1, k).mean(1)
+        np.testing.assert_allclose(inputs.series["energy_price_usd_per_mwh"], expected_price)
+    releases = inputs.params["workload"]["releases"]["batch"]
+    assert len(releases) == days  # one per local day, each due by the next local midnight
+    assert (releases["release_utc"] >= idx[0]).all()
+    assert (releases["deadline_utc"] <= idx[-1] + pd.Timedelta(step)).all()

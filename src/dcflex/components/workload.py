@@ -175,13 +175,20 @@ def releases_frame(cls: BatchClass, name: str, ctx: SeriesContext, n_gpus: int
         rel = rel[(rel["release_utc"] >= ctx.index[0]) & (rel["deadline_utc"] <= end)]
         return rel[["release_utc", "deadline_utc", "gpu_hours"]].reset_index(drop=True)
     if cls.gpu_hours_per_day is not None:
+        # releases and deadlines are local wall-clock times, so a 24 h deadline is the next
+        # local midnight even across a daylight-saving change (a 23 h or 25 h day)
         days = pd.date_range(
             pd.Timestamp(ctx.scenario.period.start), pd.Timestamp(ctx.scenario.period.end),
             freq="D", inclusive="left",
-        ).tz_localize(tz).tz_convert("UTC")
+        )
+
+        def local_to_utc(stamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
+            return stamps.tz_localize(tz, ambiguous=False,
+                                      nonexistent="shift_forward").tz_convert("UTC")
+
         rel = pd.DataFrame({
-            "release_utc": days,
-            "deadline_utc": days + pd.Timedelta(hours=cls.deadline_h),
+            "release_utc": local_to_utc(days),
+            "deadline_utc": local_to_utc(days + pd.Timedelta(hours=cls.deadline_h)),
             "gpu_hours": cls.gpu_hours_per_day,
         })
     else:
