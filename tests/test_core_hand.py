@@ -284,6 +284,25 @@ def test_ppa_take_or_pay():
     check_balance(r)
 
 
+def test_unused_ppa_energy_is_resold_at_wholesale_not_at_the_retail_price():
+    """0.5 MW load for 24 h, PPA 1 MW flat at 30 USD/MWh, wholesale 50 with a 20 USD/MWh retail
+    adder. The contract costs 24 · 30 = 720; the load uses 12 MWh of it and the other 12 MWh
+    are resold at 50 (not 70) → 720 − 600 = 120 USD, nothing imported. If the site imported
+    instead, each MWh would cost 70 and forgo only 50 of resale: using the PPA is right."""
+    gpu = base_dict()["workload"]["gpu"]
+    d = base_dict(
+        workload={"gpu": gpu, "classes": {
+            "chat": {"kind": "inference", "servers": 1, "utilization": 0.5}}},
+        ppa={"profile_mw": 1.0, "price_usd_per_mwh": 30.0},
+        tariff={"energy_price_usd_per_mwh": 50.0, "adder_usd_per_mwh": 20.0},
+    )
+    r = run(scenario_from_dict(d))
+    assert r.metrics["ppa_cost_usd"] == pytest.approx(120.0, abs=1e-6)
+    assert r.metrics["total_cost_usd"] == pytest.approx(120.0, abs=1e-6)
+    assert r.metrics["grid_import_mwh"] == pytest.approx(0.0, abs=1e-7)
+    check_balance(r)
+
+
 def test_carbon_objective_moves_work_to_clean_hours(tmp_path):
     """Objective 'carbon': 4 GPU-h on 2 GPUs, intensity 400 except 100 at 03:00 and 200 at
     09:00 (price flat). Least emissions: run at 03:00 and 09:00 → (2·100 + 2·200)/1000 =
@@ -305,3 +324,23 @@ def test_carbon_objective_moves_work_to_clean_hours(tmp_path):
     r = run(scenario_from_dict(d))
     assert r.metrics["emissions_average_t"] == pytest.approx(0.6, abs=1e-9)
     assert r.baseline_metrics["emissions_average_t"] == pytest.approx(1.6, abs=1e-9)
+
+
+def test_daily_batch_deadlines_follow_local_midnight_across_dst():
+    """A 24 h deadline is the next local midnight. New York springs forward on 2023-03-12, so
+    that day has 23 hours; 23 GPU-h a day on one 1 MW GPU then fill it exactly, and a period
+    ending on 2023-03-13 must not put the deadline an hour past its end."""
+    d = base_dict(
+        workload={"gpu": base_dict()["workload"]["gpu"], "classes": {
+            "batch": {"kind": "batch", "servers": 1, "gpu_hours_per_day": 23,
+                      "deadline_h": 24}}},
+    )
+    d["site"]["timezone"] = "America/New_York"
+    d["period"] = {"start": "2023-03-11", "end": "2023-03-13", "step": "1h"}
+    r = run(scenario_from_dict(d))
+    assert len(r.schedule) == 24 + 23
+    batch = r.schedule["batch_it_mw__batch"].to_numpy()
+    # the 23 h day has no room to move: the GPU runs every hour of it
+    np.testing.assert_allclose(batch[24:], 1.0, atol=1e-7)
+    assert batch[:24].sum() == pytest.approx(23.0)
+    assert r.metrics["work_done_gpu_hours__batch"] == pytest.approx(46.0)

@@ -157,7 +157,9 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
     if scen.ppa is not None:
         prof = s["ppa_contracted_mw"].to_numpy()
         used = _col(schedule, "ppa_used_mw")
-        ppa_cost = float(((scen.ppa.price_usd_per_mwh - price) * prof + price * used).sum() * dt)
+        resale = s["wholesale_price_usd_per_mwh"].to_numpy()
+        ppa_cost = float(((scen.ppa.price_usd_per_mwh - resale) * (prof - used)
+                          + scen.ppa.price_usd_per_mwh * used).sum() * dt)
     wear = 0.0
     if scen.battery is not None:
         wear = scen.battery.cycle_cost_usd_per_mwh * float(
@@ -219,12 +221,22 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
     add("curtailed_mwh", curtailed, "MWh", "On-site generation not used or exported")
     add("dr_reduced_mwh", dr_mwh, "MWh", "Import reduced below business-as-usual in DR events")
     add("dr_hard_cap_excess_mwh", dr_excess, "MWh", "Import above hard DR caps (violations)")
+    from dcflex.components.events import import_cap_series
+
+    cap = np.minimum(s["import_limit_mw"].to_numpy(dtype=float), import_cap_series(inputs))
+    add("import_limit_excess_mwh", float(np.maximum(imp - cap, 0.0).sum() * dt), "MWh",
+        "Import above the interconnection limit or a flexible-interconnection cap (the "
+        "business-as-usual twin runs as demanded and may break them; an optimized schedule "
+        "never does)")
     add("battery_discharge_mwh", float(_col(schedule, "battery_discharge_mw").sum() * dt), "MWh",
         "Energy discharged from the battery")
 
+    training_value = 0.0
     for name, cls in scen.workload.classes.items():
         if cls.kind == "training":
             x = _col(schedule, f"training_throughput__{name}")
+            n_gpus = inputs.params["workload"]["classes"][name].n_gpus
+            training_value += cls.value_usd_per_gpu_hour * n_gpus * float(x.sum()) * dt
             add(f"throughput_delivered__{name}", float(x.mean()), "fraction",
                 f"Mean throughput of training class {name} (1 = full speed all period)")
             add(f"throughput_required__{name}", cls.min_throughput, "fraction",
@@ -242,6 +254,12 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
             add(f"work_done_gpu_hours__{name}", done, "GPU-h", f"Batch work done by class {name}")
             add(f"work_required_gpu_hours__{name}", float(rel["gpu_hours"].sum()), "GPU-h",
                 f"Batch work released for class {name}")
+    if any(c.kind == "training" for c in scen.workload.classes.values()):
+        # not in total_cost_usd (a cost, not a value), but the optimum trades it against cost:
+        # a cheaper schedule that trains less shows here
+        add("training_value_usd", training_value, "USD",
+            "Value of the training throughput delivered (value_usd_per_gpu_hour × GPU-hours "
+            "at full speed equivalent); the optimizer minimizes total cost minus this")
     add("hours", hours, "h", "Length of the period")
     return Metrics(m)
 

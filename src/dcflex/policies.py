@@ -769,7 +769,7 @@ class MpcPolicy:
         if "grid_export_mw" in B:
             cost.append(-self._w_cost * get("export_price_usd_per_mwh") * dt)
         if "ppa_used_mw" in B:
-            cost.append(self._w_cost * price * dt)
+            cost.append(self._w_cost * get("wholesale_price_usd_per_mwh") * dt)
         for lay in plant.dr_layers:
             cost.append(self._w_cost * lay.penalty_usd_per_mwh[sl] * dt)
             cost.append(-self._w_cost * lay.payment_usd_per_mwh[sl] * dt)

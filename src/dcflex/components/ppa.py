@@ -29,12 +29,14 @@ def add_block(builder: ModelBuilder, inputs: Inputs) -> None:
         return
     dt = builder.step_hours
     prof = inputs.series["ppa_contracted_mw"].to_numpy()
-    price = inputs.series["energy_price_usd_per_mwh"].to_numpy()
+    # unused energy is resold at the wholesale price: the retail adder is not paid back
+    price = inputs.series["wholesale_price_usd_per_mwh"].to_numpy()
     v = builder.add_variables("ppa_used_mw", lb=0.0, ub=prof)
     builder.add_balance_term(v, 1.0)
     # contract payment minus resale of the unused part: const + price · used
     builder.add_constant("cost_usd", float(((ppa.price_usd_per_mwh - price) * prof).sum() * dt))
     builder.add_objective("cost_usd", v, price * dt)
-    # Using a PPA MWh or importing one costs the same (unused PPA energy is resold at the
-    # wholesale price), so prefer matching the load with the contract: it is clean.
+    # Without a retail adder, using a PPA MWh or importing one costs the same (unused PPA
+    # energy is resold at the wholesale price), so prefer matching the load with the
+    # contract: it is clean.
     builder.add_objective("tie_break", v, -PPA_MATCH_PREFERENCE_USD_PER_MWH * dt)

@@ -63,7 +63,9 @@ def fixed_charge_usd(monthly_usd: float, local: pd.DatetimeIndex, step_hours: fl
 
 
 def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
-    """``energy_price_usd_per_mwh`` (incl. adder) and ``export_price_usd_per_mwh``."""
+    """``energy_price_usd_per_mwh`` (what an imported MWh costs, incl. the adder),
+    ``wholesale_price_usd_per_mwh`` (the same without the adder: what resold energy earns) and
+    ``export_price_usd_per_mwh``."""
     t = scenario.tariff
     out = Prepared()
     if t.energy_price_usd_per_mwh is not None:
@@ -80,6 +82,7 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
                                 file=ctx.file, field="tariff.tou")
         wholesale = pd.Series(arr, index=ctx.index)
     out.series["energy_price_usd_per_mwh"] = (wholesale + t.adder_usd_per_mwh, "USD/MWh")
+    out.series["wholesale_price_usd_per_mwh"] = (wholesale, "USD/MWh")
     ex = scenario.grid.export_price_usd_per_mwh
     export = wholesale if ex == "wholesale" else ctx.resolve(
         ex, "grid.export_price_usd_per_mwh", "USD/MWh", lo=-5000, hi=20000)
