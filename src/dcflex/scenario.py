@@ -374,6 +374,21 @@ class Weather(_Strict):
     temp_air_c: SeriesSpec | None = Field(None, description="Air temperature, degC.")
     relative_humidity_pct: SeriesSpec | None = Field(None, description="Relative humidity, %.")
 
+    @model_validator(mode="after")
+    def _whole_file_source(self) -> Weather:
+        # a weather file is read whole by its format's reader, which knows its columns and
+        # units; single columns of other files go in temp_air_c / relative_humidity_pct
+        src = self.source
+        if src is not None:
+            unused = [k for k in ("column", "unit", "time_column", "year")
+                      if getattr(src, k) is not None] + (["scale"] if src.scale != 1.0 else [])
+            if unused:
+                raise ValueError(
+                    f"source: {', '.join(unused)} not used for a weather file (its reader knows "
+                    "the columns and units); give a single CSV column as temp_air_c or "
+                    "relative_humidity_pct: {file, column, unit, ...} instead")
+        return self
+
 
 class Grid(_Strict):
     """Connection to the grid."""
@@ -385,12 +400,18 @@ class Grid(_Strict):
     )
 
 
+LocalHour = Annotated[int, Field(ge=0, le=24)]
+Month = Annotated[int, Field(ge=1, le=12)]
+
+
 class TouPeriod(_Strict):
     """A time-of-use energy rate period (local time)."""
 
     price_usd_per_mwh: float = Field(description="Energy rate in this period, USD/MWh.")
-    hours: tuple[int, int] = Field(description="Local hours [start, end), e.g. [16, 21].")
-    months: list[int] = Field(default_factory=lambda: list(range(1, 13)))
+    hours: tuple[LocalHour, LocalHour] = Field(
+        description="Local hours [start, end), 0..24, e.g. [16, 21]; [22, 6] wraps midnight.")
+    months: list[Month] = Field(default_factory=lambda: list(range(1, 13)),
+                                description="Months (1..12) the period applies in.")
     weekdays_only: bool = False
 
 
@@ -398,8 +419,9 @@ class DemandCharge(_Strict):
     """A demand charge on the monthly peak import (local billing months)."""
 
     rate_usd_per_mw_month: float = Field(ge=0, description="USD per MW of monthly peak.")
-    hours: tuple[int, int] | None = Field(
-        None, description="Demand window, local hours [start, end); whole day if omitted."
+    hours: tuple[LocalHour, LocalHour] | None = Field(
+        None, description="Demand window, local hours [start, end), 0..24; [22, 6] wraps "
+                          "midnight; whole day if omitted."
     )
     weekdays_only: bool = False
 
@@ -521,9 +543,15 @@ class DemandResponseEvent(_Strict):
 class ImportCap(_Strict):
     """Flexible-interconnection hours: import capped during a local-time window."""
 
-    start: datetime
-    end: datetime
+    start: datetime = Field(description="Start, local time of the site.")
+    end: datetime = Field(description="End (exclusive), local time of the site.")
     cap_mw: float = Field(ge=0, description="Import cap, MW.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ImportCap:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
 
 
 class Events(_Strict):
@@ -570,6 +598,10 @@ class Scenario(_Strict):
     def scenario_hash(self) -> str:
         """Stable SHA-256 (16 hex digits) of the resolved scenario, without its file name."""
         data = self.model_dump(mode="json", exclude={"source_file"})
+        if self.source_file is not None:
+            # paths relative to the scenario's folder, so a checkout on another machine (or in
+            # another folder) hashes the same; the data files' contents are not hashed
+            data = _relative_paths(data, Path(self.source_file).resolve().parent)
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -577,6 +609,28 @@ class Scenario(_Strict):
 # --------------------------------------------------------------------------- loading
 
 _PATH_KEYS = ("file",)
+_PATH_LIST_KEYS = ("files",)
+
+
+def _relative_paths(data: Any, base_dir: Path) -> Any:
+    """``data`` with every absolute ``file``/``files`` path under ``base_dir`` made relative."""
+    def rel(value: str) -> str:
+        p = Path(value)
+        return p.relative_to(base_dir).as_posix() if p.is_relative_to(base_dir) else value
+
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            if key in _PATH_KEYS and isinstance(value, str):
+                out[key] = rel(value)
+            elif key in _PATH_LIST_KEYS and isinstance(value, list):
+                out[key] = [rel(v) if isinstance(v, str) else v for v in value]
+            else:
+                out[key] = _relative_paths(value, base_dir)
+        return out
+    if isinstance(data, list):
+        return [_relative_paths(v, base_dir) for v in data]
+    return data
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -613,6 +667,19 @@ def _compose_lines(text: str, file: str) -> tuple[Any, dict[tuple, int]]:
     return data, lines
 
 
+def _read_text(path: Path, what: str) -> str:
+    """The text of a YAML file, or a ScenarioError saying why it cannot be read."""
+    if not path.exists():
+        raise ScenarioError(f"{what} file not found", file=path)
+    if not path.is_file():
+        raise ScenarioError(f"expected a {what} YAML file, found a folder", file=path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"expected UTF-8 text, found byte {exc.object[exc.start]:#04x} at "
+                            f"offset {exc.start}", file=path) from None
+
+
 def read_yaml_file(path: str | Path, what: str = "scenario") -> Any:
     """Parse a YAML file of dcflex (scenario, sites or sweep file).
 
@@ -622,10 +689,8 @@ def read_yaml_file(path: str | Path, what: str = "scenario") -> Any:
         Naming the file (and the line, for malformed YAML) if it is missing or not YAML.
     """
     path = Path(path)
-    if not path.exists():
-        raise ScenarioError(f"{what} file not found", file=path)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(_read_text(path, what))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ScenarioError(f"malformed YAML: {getattr(exc, 'problem', None) or exc}", file=path,
@@ -633,18 +698,24 @@ def read_yaml_file(path: str | Path, what: str = "scenario") -> Any:
 
 
 def resolve_paths(data: Any, base_dir: Path) -> Any:
-    """Make every ``file:`` value absolute, relative to the file that names it.
+    """Make every ``file:`` (and ``files:`` list) value absolute, relative to the file that
+    names it.
 
     ``data:`` and ``pvlib:`` references stay as they are (see :mod:`dcflex.inputs`).
     """
+    def absolute(value: str) -> str:
+        if value.startswith(("pvlib:", "data:")):
+            return value
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else (base_dir / p).resolve())
+
     if isinstance(data, dict):
         out = {}
         for key, value in data.items():
-            if key in _PATH_KEYS and isinstance(value, str) and not value.startswith(
-                ("pvlib:", "data:")
-            ):
-                p = Path(value).expanduser()
-                out[key] = str(p if p.is_absolute() else (base_dir / p).resolve())
+            if key in _PATH_KEYS and isinstance(value, str):
+                out[key] = absolute(value)
+            elif key in _PATH_LIST_KEYS and isinstance(value, list):
+                out[key] = [absolute(v) if isinstance(v, str) else v for v in value]
             else:
                 out[key] = resolve_paths(value, base_dir)
         return out
@@ -653,8 +724,22 @@ def resolve_paths(data: Any, base_dir: Path) -> Any:
     return data
 
 
+def _form(mapping: dict) -> tuple:
+    """What kind of thing a mapping is: a file series, a generator of a given kind, a workload
+    class of a given kind. Mappings of different forms share almost no fields."""
+    return ("file" in mapping, mapping.get("generator"), mapping.get("kind"))
+
+
 def deep_merge(base: Any, over: Any) -> Any:
-    """Merge ``over`` into ``base``: mappings merge key by key, everything else replaces."""
+    """Merge ``over`` into ``base``: mappings merge key by key, everything else replaces.
+
+    A mapping of another form replaces the base's instead of merging into it, so a variant can
+    turn a generated price series into a file series, or a training class into a batch class,
+    without inheriting fields the new form does not have.
+    """
+    if isinstance(base, dict) and isinstance(over, dict) and _form(base) != _form(over) and (
+            "file" in over or "generator" in over or "kind" in over):
+        return over
     if isinstance(base, dict) and isinstance(over, dict):
         merged = dict(base)
         for key, value in over.items():
@@ -668,9 +753,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[tuple, tup
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise ScenarioError(f"circular 'extends' chain: {chain}", file=path, field="extends")
-    if not path.exists():
-        raise ScenarioError("scenario file not found", file=path)
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path, "scenario")
     data, lines = _compose_lines(text, str(path))
     if data is None:
         raise ScenarioError("scenario file is empty", file=path)

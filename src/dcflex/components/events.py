@@ -33,12 +33,13 @@ class EventWindow:
     penalty_usd_per_mwh: float | None
 
 
-def _local_steps(start, end, inputs_index: pd.DatetimeIndex, tz: str) -> np.ndarray:
-    def utc(t):
-        ts = pd.Timestamp(t)
-        return (ts.tz_localize(tz) if ts.tzinfo is None else ts).tz_convert("UTC")
+def _utc(t, tz: str) -> pd.Timestamp:
+    ts = pd.Timestamp(t)
+    return (ts.tz_localize(tz) if ts.tzinfo is None else ts).tz_convert("UTC")
 
-    a, b = utc(start), utc(end)
+
+def _local_steps(start, end, inputs_index: pd.DatetimeIndex, tz: str) -> np.ndarray:
+    a, b = _utc(start, tz), _utc(end, tz)
     return np.flatnonzero((inputs_index >= a) & (inputs_index < b))
 
 
@@ -69,6 +70,34 @@ def import_cap_series(inputs: Inputs) -> np.ndarray:
 
 
 def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
+    """Check every event against the period and its steps (the model acts on whole steps).
+
+    Raises
+    ------
+    ScenarioError
+        If an event lies wholly outside the period, or starts or ends inside a step.
+    """
+    from dcflex.errors import ScenarioError
+
+    tz = ctx.timezone
+    first = ctx.index[0]
+    step = pd.Timedelta(hours=ctx.step_hours)
+    end = ctx.index[-1] + step
+    for kind, events in (("demand_response", scenario.events.demand_response),
+                         ("import_caps", scenario.events.import_caps)):
+        for i, ev in enumerate(events):
+            field = f"events.{kind}[{i}]"
+            a, b = _utc(ev.start, tz), _utc(ev.end, tz)
+            if b <= first or a >= end:
+                raise ScenarioError(
+                    f"event {ev.start} – {ev.end} lies outside the period "
+                    f"{first.tz_convert(tz)} – {end.tz_convert(tz)}", file=ctx.file, field=field)
+            for name, t in (("start", a), ("end", b)):
+                if (t - first) % step != pd.Timedelta(0):
+                    raise ScenarioError(
+                        f"{name} {t.tz_convert(tz)} falls inside a {ctx.scenario.period.step} "
+                        f"step; expected a step boundary (the model acts on whole steps)",
+                        file=ctx.file, field=f"{field}.{name}")
     return Prepared()
 
 
