@@ -275,8 +275,17 @@ def test_cli_writes_table_and_plots(tmp_path, real_tables):
     table = pd.read_csv(tmp_path / "ERCOT_headroom.csv")
     np.testing.assert_allclose(table["headroom_mw"], real_tables["ERCO"]["headroom_mw"])
     assert len(list(tmp_path.glob("*.png"))) == 5
-    # PJM has day-long gaps: the default policy must stop with a DataError, not guess
+    # PJM has day-long gaps: 'interpolate' stops with one clear line (exit 2), not a guess
+    # or a traceback; the default leaves them out of the count and says so
+    result = runner.invoke(app, ["headroom", str(folder), "--ba", "PJM", "--missing",
+                                 "interpolate"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "expected gaps of at most 6 h" in result.output
     result = runner.invoke(app, ["headroom", str(folder), "--ba", "PJM"])
-    assert isinstance(result.exception, DataError)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "115 hours dropped (not counted)" in text and "│ 13.76 │" in text
+    result = runner.invoke(app, ["headroom", str(folder / "nothing.csv"), "--ba", "PJM"])
+    assert result.exit_code == 2 and "does not exist" in result.output
     result = runner.invoke(app, ["headroom", str(folder), "--ba", "PJM", "--rates", "0.5,x"])
     assert result.exit_code != 0 and "percentages" in result.output

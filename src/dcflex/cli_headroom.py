@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dcflex import plots
+from dcflex.cli_common import atomic_path, check_output_dir, handle_errors
 from dcflex.headroom import (
     headroom_table,
     plot_curtailment_events,
@@ -43,6 +45,7 @@ def parse_rates_pct(text: str) -> list[float]:
     return [p / 100 for p in pct]
 
 
+@handle_errors
 def headroom(
     file: Annotated[Path, typer.Argument(
         help="EIA-930 demand CSV, or a folder of <BA>_*.csv files (then --ba picks one).")],
@@ -58,8 +61,9 @@ def headroom(
         help="Demand column: demand_mw (raw) or demand_cleaned_mw (region files).")]
         = "demand_mw",
     missing: Annotated[str, typer.Option(
-        help="Missing hours: interpolate (gaps up to --max-gap-hours), drop, or error.")]
-        = "interpolate",
+        help="Missing hours: interpolate-drop (interpolate gaps up to --max-gap-hours, leave "
+             "longer ones out of the count), interpolate (longer gaps are an error), drop, or "
+             "error.")] = "interpolate-drop",
     max_gap_hours: Annotated[float, typer.Option(
         help="Longest gap that 'interpolate' fills, hours.")] = 6.0,
     screen: Annotated[bool, typer.Option(
@@ -67,15 +71,17 @@ def headroom(
         help="Set single-hour spikes and absurd values to missing before the analysis.")] = True,
 ) -> None:
     """Print how much constant new load the BA can add at each curtailment rate."""
+    check_output_dir(out)
     fractions = parse_rates_pct(rates)
     if tz is not None:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise typer.BadParameter(f"unknown time zone {tz!r}", param_hint="--tz") from exc
-    if missing not in ("interpolate", "drop", "error"):
-        raise typer.BadParameter(f"expected interpolate, drop or error, got {missing!r}",
-                                 param_hint="--missing")
+    if missing not in ("interpolate-drop", "interpolate", "drop", "error"):
+        raise typer.BadParameter(
+            f"expected interpolate-drop, interpolate, drop or error, got {missing!r}",
+            param_hint="--missing")
 
     path = find_eia930_file(file, ba)
     df = read_eia930_demand(path, column=column)
@@ -119,17 +125,18 @@ def headroom(
     console.print(view)
 
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        csv = out / f"{ba}_headroom.csv"
-        table.to_csv(csv, index=False)
-        plot_duration_curve(demand, thresholds, list(table["headroom_mw"]),
-                            path=out / f"{ba}_duration_curve.png",
-                            title=f"{ba} demand duration curve")
+        figs = {f"{ba}_duration_curve.png": plot_duration_curve(
+            demand, thresholds, list(table["headroom_mw"]),
+            title=f"{ba} demand duration curve")}
         for row in table.itertuples():
-            plot_curtailment_events(
+            figs[f"{ba}_curtailment_{row.rate_pct:g}pct.png"] = plot_curtailment_events(
                 demand, row.headroom_mw, thresholds,
-                path=out / f"{ba}_curtailment_{row.rate_pct:g}pct.png",
                 title=f"{ba}: {row.headroom_mw / 1e3:,.2f} GW at {row.rate_pct:g} % curtailment, "
                       f"{row.events} events",
             )
+        csv = out / f"{ba}_headroom.csv"
+        with atomic_path(csv) as tmp:
+            table.to_csv(tmp, index=False)
+        for name, fig in figs.items():
+            plots.save(fig, out / name)
         console.print(f"wrote {csv} and plots to {out}")

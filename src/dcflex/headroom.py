@@ -554,7 +554,9 @@ def plot_duration_curve(
     if title:
         fig.suptitle(title)
     if path is not None:
-        fig.savefig(path, dpi=120)
+        from dcflex.plots import save
+
+        save(fig, path)
     return fig
 
 
@@ -581,5 +583,7 @@ def plot_curtailment_events(
     ax.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
     if path is not None:
-        fig.savefig(path, dpi=120)
+        from dcflex.plots import save
+
+        save(fig, path)
     return fig

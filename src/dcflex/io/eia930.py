@@ -188,7 +188,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def fill_missing_demand(
     series: pd.Series,
-    policy: Literal["interpolate", "error", "drop"] = "interpolate",
+    policy: Literal["interpolate", "error", "drop", "interpolate-drop"] = "interpolate",
     max_gap_hours: float = 6.0,
 ) -> tuple[pd.Series, int]:
     """Apply a stated policy to missing demand values.
@@ -202,7 +202,9 @@ def fill_missing_demand(
         a longer gap, or one at the start or end, raises. ``"error"``: any NaN raises.
         ``"drop"``: remove the NaN rows, so they count neither as curtailment hours nor in the
         hours a curtailment rate is divided by; the number removed is returned in
-        ``attrs["dropped_hours"]`` (the CLI prints it).
+        ``attrs["dropped_hours"]`` (the CLI prints it). ``"interpolate-drop"``: interpolate the
+        gaps ``"interpolate"`` can fill and drop the rest (the ``dcflex headroom`` default, as
+        the PJM file has day-long reporting gaps).
     max_gap_hours : float
         Longest gap, in hours, that ``"interpolate"`` fills. Default 6 h: a judgment (a quarter
         of a day), not from a source; gaps of a day or more in the PJM file are outages of
@@ -220,9 +222,9 @@ def fill_missing_demand(
     DataError
         Naming the first missing time stamps, when the policy cannot deal with them.
     """
-    if policy not in ("interpolate", "error", "drop"):
-        raise DataError(f"expected policy 'interpolate', 'error' or 'drop', got {policy!r}",
-                        field="policy")
+    if policy not in ("interpolate", "error", "drop", "interpolate-drop"):
+        raise DataError("expected policy 'interpolate', 'error', 'drop' or 'interpolate-drop', "
+                        f"got {policy!r}", field="policy")
     name = series.name if series.name is not None else "demand_mw"
     missing = series.isna().to_numpy()
     n_missing = int(missing.sum())
@@ -247,6 +249,15 @@ def fill_missing_demand(
     runs = _runs(missing)
     too_long = [(a, b) for a, b in runs if (b - a) * step_h > max_gap_hours]
     at_edge = [(a, b) for a, b in runs if a == 0 or b == len(series)]
+    if (too_long or at_edge) and policy == "interpolate-drop":
+        drop = np.zeros(len(series), dtype=bool)
+        for a, b in set(too_long) | set(at_edge):
+            drop[a:b] = True
+        filled = out.interpolate(method="time", limit_area="inside")[~drop]
+        filled.attrs = dict(series.attrs)
+        n_filled = n_missing - int(drop.sum())
+        filled.attrs.update(filled_hours=n_filled, dropped_hours=int(drop.sum()))
+        return filled, n_filled
     if too_long or at_edge:
         bad = sorted(set(too_long) | set(at_edge))
         what = ", ".join(
