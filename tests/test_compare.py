@@ -172,8 +172,11 @@ def small_files(tmp_path) -> list[Path]:
     return files
 
 
-def test_sequential_run_and_interconnection_headroom(small_files):
-    res = compare(small_files, processes=1, progress=False)
+@pytest.mark.parametrize("processes", [1, 2])
+def test_run_and_interconnection_headroom(small_files, processes):
+    """In one process and across worker processes: an infeasible site's diagnosis must arrive
+    whole (errors survive pickling), not as its characters."""
+    res = compare(small_files, processes=processes, progress=False)
     assert list(res.table.index) == ["cheap", "dear"]
     # must-serve inference plus idle batch servers need more than 0.5 MW
     assert "infeasible" in res.failures["too-small-grid"]

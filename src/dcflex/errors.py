@@ -43,6 +43,10 @@ class ScenarioError(DcflexError):
         self.line = line
         super().__init__(self.__str__())
 
+    def __reduce__(self) -> tuple:
+        # keep file, field and line when the error crosses a process boundary (compare, sweep)
+        return (type(self), (self.message, self.file, self.field, self.line))
+
     def __str__(self) -> str:
         where = ""
         if self.file:
@@ -73,6 +77,9 @@ class DataError(DcflexError):
         self.field = field
         super().__init__(self.__str__())
 
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.message, self.file, self.field))
+
     def __str__(self) -> str:
         parts = [p for p in (self.file, self.field) if p]
         where = " ".join(parts)
@@ -95,8 +102,31 @@ class InfeasibleError(DcflexError):
         text = "; ".join(self.diagnosis) or "no schedule meets every requirement"
         super().__init__(f"infeasible scenario: {text}")
 
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.diagnosis,))
+
 
 class SolverError(DcflexError):
     """The solver failed for a reason other than infeasibility (numerical trouble, time limit)."""
 
     exit_code = 4
+
+
+class OptionError(DcflexError):
+    """A command-line option has a value the command cannot use.
+
+    Parameters
+    ----------
+    option : str
+        The option as typed, e.g. ``"--week"``.
+    message : str
+        What was expected and what was found.
+    """
+
+    def __init__(self, option: str, message: str) -> None:
+        self.option = option
+        self.message = message
+        super().__init__(f"{option}: {message}")
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.option, self.message))
