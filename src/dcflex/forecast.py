@@ -22,7 +22,10 @@ covers the ``horizon`` steps ``s .. s + horizon - 1``. Methods, chosen per serie
 ``file``
     A user forecast file (CSV or Parquet): columns ``time_utc`` (target), optionally
     ``issued_utc``, and a value column in the unit of the series in :class:`~dcflex.inputs.Inputs`.
-    With ``issued_utc``, each issue uses the latest forecast issued at or before it.
+    With ``issued_utc``, each issue uses the latest forecast issued at or before it. Prices
+    are market prices, as in the tariff's price file: the tariff's ``adder_usd_per_mwh`` is
+    added to the energy price forecast. One file column given for the ``price`` group fills
+    the energy, wholesale and export price forecasts.
 
 Forecasts are clipped to the physical range of the series (no negative PV, PUE >= 1,
 fractions in 0..1, inference demand between idle and full power); clipping a noisy forecast
@@ -53,7 +56,8 @@ METHODS = ("perfect", "persistence", "day-ahead", "noisy", "file")
 # Groups of series a user can name instead of columns. Series not listed here (import limit,
 # PPA profile) are contractual and known in advance: always perfect.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "price": ("energy_price_usd_per_mwh", "export_price_usd_per_mwh"),
+    "price": ("energy_price_usd_per_mwh", "wholesale_price_usd_per_mwh",
+              "export_price_usd_per_mwh"),
     "carbon": ("carbon_avg_kg_per_mwh", "carbon_marginal_kg_per_mwh"),
     "cfe": ("grid_cfe_fraction",),
     "pv": ("pv_available_mw",),
@@ -209,7 +213,7 @@ def resolve_forecasts(
     Raises
     ------
     ScenarioError
-        For an unknown key or a column the scenario does not have.
+        For an unknown key, or a group or column the scenario does not have.
     """
     cols = forecast_columns(inputs)
     if forecasts is None:
@@ -222,7 +226,12 @@ def resolve_forecasts(
         out = {c: specs["all"] for c in cols}
     for key, spec in specs.items():
         if key in GROUPS:
-            for c in _group_columns(key, inputs):
+            group_cols = _group_columns(key, inputs)
+            if not group_cols:
+                raise ScenarioError(
+                    f"forecast group {key!r} names no series of this scenario (it has no "
+                    f"{key} input); forecast series are {', '.join(cols)}", field="forecast")
+            for c in group_cols:
                 out[c] = spec
     for key, spec in specs.items():
         if key == "all" or key in GROUPS:
@@ -366,18 +375,26 @@ def read_forecast_file(path: str | Path, column: str, index: pd.DatetimeIndex) -
         if needed not in frame:
             raise DataError(f"expected a column {needed!r}, found {list(frame.columns)}",
                             file=p, field=column)
-    times = pd.to_datetime(frame["time_utc"], utc=True)
+    try:
+        times = pd.to_datetime(frame["time_utc"], utc=True)
+        issued = (pd.to_datetime(frame["issued_utc"], utc=True)
+                  if "issued_utc" in frame else None)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"cannot parse a time stamp ({exc}); expected ISO 8601 times",
+                        file=p, field="time_utc/issued_utc") from None
+    try:
+        vals = pd.to_numeric(frame[column]).to_numpy(dtype=float)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"expected numbers, {exc}", file=p, field=column) from None
     pos = index.get_indexer(pd.DatetimeIndex(times))
     if (pos < 0).any():
         first = times[pos < 0].iloc[0]
         raise DataError(f"time {first} is not a step of the scenario period", file=p,
                         field="time_utc")
-    vals = frame[column].to_numpy(dtype=float)
-    if "issued_utc" not in frame:
+    if issued is None:
         row = np.full(len(index), np.nan)
         row[pos] = vals
         return FileForecast(None, row[None, :], str(p), column)
-    issued = pd.to_datetime(frame["issued_utc"], utc=True)
     issues = pd.DatetimeIndex(sorted(set(issued)))
     table = np.full((len(issues), len(index)), np.nan)
     table[issues.get_indexer(pd.DatetimeIndex(issued)), pos] = vals
@@ -408,8 +425,11 @@ class Forecaster:
         self._bounds = series_bounds(self.inputs)
         for c, spec in self.specs.items():
             if spec.method == "file":
-                self._files[c] = read_forecast_file(spec.file, spec.column or c,
-                                                    self.inputs.index)
+                ff = read_forecast_file(spec.file, spec.column or c, self.inputs.index)
+                if c == "energy_price_usd_per_mwh":
+                    # a price forecast file holds market prices, like the tariff's price file
+                    ff.values = ff.values + self.inputs.scenario.tariff.adder_usd_per_mwh
+                self._files[c] = ff
 
     @property
     def all_perfect(self) -> bool:

@@ -137,7 +137,6 @@ class _Out:
     """Full-period arrays of the applied schedule."""
 
     cols: dict[str, np.ndarray]
-    excess_mw: np.ndarray
 
 
 def _new_out(plant: Plant) -> _Out:
@@ -158,7 +157,7 @@ def _new_out(plant: Plant) -> _Out:
         names.append("grid_export_mw")
     if plant.scenario.carbon.cfe_target is not None:
         names.append("cfe_matched_mw")
-    return _Out({n: np.zeros(T) for n in names}, np.zeros(T))
+    return _Out({n: np.zeros(T) for n in names})
 
 
 _ONSITE = (("pv_available_mw", "pv_used_mw"), ("wind_available_mw", "wind_used_mw"),
@@ -258,11 +257,10 @@ def apply_decisions(plant: Plant, state: State, dec: Decisions, start: int, n: i
     soc_ok = bat is None or (
         np.all(soc >= bat.soc_min_fraction * bat.energy_mwh - 1e-6)
         and np.all(soc <= bat.soc_max_fraction * bat.energy_mwh + 1e-6))
-    excess = np.zeros(n)
     guard = _guard_levels(plant, state, dec, sl, state.peaks_mw)
     guarded = guard is not None and bool(np.any(imp > guard + 1e-6))
     if np.any(imp > cap + _TOL) or not soc_ok or guarded:
-        ch, dis, tr_p, inf_p, used, imp, exp, soc, excess = _stepwise(
+        ch, dis, tr_p, inf_p, used, imp, exp, soc = _stepwise(
             plant, state, dec, sl, ch, dis, tr_p, inf_p, sum(batch_p.values(), np.zeros(n)))
         it = sum(inf_p.values(), np.zeros(n)) + sum(batch_p.values(), np.zeros(n)) + sum(
             tr_p.values(), np.zeros(n))
@@ -293,7 +291,6 @@ def apply_decisions(plant: Plant, state: State, dec: Decisions, start: int, n: i
     cols["grid_import_mw"][sl] = imp
     if "grid_export_mw" in cols:
         cols["grid_export_mw"][sl] = exp
-    out.excess_mw[sl] = excess
     months = plant.month_of_step[sl]
     for i, (_, mask) in enumerate(plant.demand_charges):
         m = mask[sl]
@@ -366,7 +363,7 @@ def _stepwise(plant: Plant, state: State, dec: Decisions, sl: slice, ch, dis, tr
         hi = bat.soc_max_fraction * bat.energy_mwh
         eta_c, eta_d, pmax = bat.charge_efficiency, bat.discharge_efficiency, bat.power_mw
     used = {c: [0.0] * n for c in sources}
-    imp, exp, excess, soc_out = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
+    imp, exp, soc_out = [0.0] * n, [0.0] * n, [0.0] * n
 
     def balance(k, load, c_k, d_k):
         u = {}
@@ -416,12 +413,14 @@ def _stepwise(plant: Plant, state: State, dec: Decisions, sl: slice, ch, dis, tr
             cut = min(ch[k], over)
             ch[k] -= cut
             over -= cut
+            more = 0.0
             if bat is not None and over > _TOL:
                 room = min(pmax - dis[k], max(0.0, soc - lo) * eta_d / dt - dis[k])
                 more = max(0.0, min(room, over))
                 dis[k] += more
                 over -= more
-            over = min(over, i_k - cap[k])  # only the import limit sheds work
+            # only the import limit sheds work: what is left above it once the battery helped
+            over = min(over, i_k - cut - more - cap[k])
             for t in plant.training:
                 if over <= _TOL:
                     break
@@ -441,7 +440,6 @@ def _stepwise(plant: Plant, state: State, dec: Decisions, sl: slice, ch, dis, tr
         for c in sources:
             used[c][k] = u[c]
         imp[k], exp[k] = i_k, e_k
-        excess[k] = max(0.0, i_k - cap[k])
         for i, m in enumerate(masks):
             if m[k] and i_k > peaks[i, months[k]]:
                 peaks[i, months[k]] = i_k
@@ -451,7 +449,7 @@ def _stepwise(plant: Plant, state: State, dec: Decisions, sl: slice, ch, dis, tr
     arr = np.asarray
     return (arr(ch), arr(dis), {k: arr(v) for k, v in tr.items()},
             {k: arr(v) for k, v in inf.items()}, {c: arr(v) for c, v in used.items()}, arr(imp),
-            arr(exp), arr(soc_out) if bat is not None else None, arr(excess))
+            arr(exp), arr(soc_out) if bat is not None else None)
 
 
 # ----------------------------------------------------------------------------- accounting
@@ -489,32 +487,47 @@ def schedule_objective(schedule: pd.DataFrame, inputs: Inputs, metrics: Metrics)
     return float(sum(weight * terms[k] for k, weight in w.items() if weight and k in terms))
 
 
-def _metrics(schedule: pd.DataFrame, bau: pd.DataFrame, inputs: Inputs,
-             excess_mw: np.ndarray) -> tuple[Metrics, float]:
+def _metrics(schedule: pd.DataFrame, bau: pd.DataFrame, inputs: Inputs
+             ) -> tuple[Metrics, float]:
     bau_imp = bau["grid_import_mw"].to_numpy()
     m = compute_metrics(schedule, inputs, bau_imp)
     dt = inputs.step_hours
     obj = schedule_objective(schedule, inputs, m)
-    e0 = 0.0
-    soc_end = 0.0
+    soc_change = soc_value = 0.0
     if inputs.scenario.battery is not None:
         b = inputs.scenario.battery
-        e0 = b.soc_initial_fraction * b.energy_mwh
-        soc_end = float(schedule["battery_soc_mwh"].iloc[-1])
+        soc_change = float(schedule["battery_soc_mwh"].iloc[-1]) - b.soc_initial_fraction * (
+            b.energy_mwh)
+        soc_value = soc_change * b.discharge_efficiency * _mean_import_cost(inputs)
+    # perfect foresight ends at its initial charge; energy a simulation leaves in (or takes
+    # from) the battery is worth what importing it would cost, so the comparison is fair
+    obj -= soc_value
     extra = [
         Metric("shifted_energy_mwh", shifted_energy_mwh(schedule, bau, dt), "MWh",
                "Workload energy moved in time or shed vs business-as-usual"),
-        Metric("training_value_usd", training_value_usd(schedule, inputs), "USD",
-               "Value of training throughput delivered (objective ledger value_usd)"),
         Metric("objective_usd", obj, "USD",
                "Scenario objective on this schedule (costs − training value + weighted "
-               "emissions; USD-equivalent)"),
-        Metric("import_limit_excess_mwh", float(np.sum(excess_mw) * dt), "MWh",
-               "Import above the limit that the real-time layer could not avoid"),
-        Metric("battery_soc_change_mwh", soc_end - e0 if inputs.scenario.battery else 0.0,
-               "MWh", "Battery charge at the end minus at the start"),
+               "emissions − value of the battery's charge change; USD-equivalent)"),
+        Metric("battery_soc_change_mwh", soc_change, "MWh",
+               "Battery charge at the end minus at the start"),
+        Metric("battery_soc_change_value_usd", soc_value, "USD",
+               "That change × discharge efficiency × the period's mean import cost "
+               "(objective units); taken off objective_usd"),
     ]
     return Metrics([*m, *extra]), obj
+
+
+def _mean_import_cost(inputs: Inputs) -> float:
+    """Mean objective cost of one imported MWh over the period (price and weighted carbon)."""
+    from dcflex.build import objective_weights
+
+    w, s = objective_weights(inputs), inputs.series
+    cost = w.get("cost_usd", 0.0) * s["energy_price_usd_per_mwh"].to_numpy()
+    for ledger, col in (("emissions_avg_t", "carbon_avg_kg_per_mwh"),
+                        ("emissions_marginal_t", "carbon_marginal_kg_per_mwh")):
+        if w.get(ledger) and col in s:
+            cost = cost + w[ledger] * s[col].to_numpy() / 1e3
+    return float(np.mean(cost))
 
 
 def _voi(sim: Metrics, ref: Metrics, horizon_only: Metrics | None) -> Metrics:
@@ -656,8 +669,8 @@ def simulate_inputs(
     for c in CONTEXT_COLUMNS:
         if c in inputs.series:
             schedule[c] = inputs.series[c].to_numpy()
-    metrics, objective = _metrics(schedule, bau, inputs, out.excess_mw)
-    base_metrics, _ = _metrics(bau, bau, inputs, np.zeros(T))
+    metrics, objective = _metrics(schedule, bau, inputs)
+    base_metrics, _ = _metrics(bau, bau, inputs)
     comparison = compare_metrics(metrics, base_metrics)
     timings["metrics"] = time.perf_counter() - t0
     windows = pd.DataFrame(rows, columns=[
@@ -677,8 +690,7 @@ def simulate_inputs(
     if value_of_information:
         t0 = time.perf_counter()
         perfect = run_inputs(inputs)
-        ref_metrics, _ = _metrics(perfect.schedule, perfect.baseline, inputs,
-                                  np.zeros(T))
+        ref_metrics, _ = _metrics(perfect.schedule, perfect.baseline, inputs)
         horizon_only = None
         if name == "mpc" and not forecaster.all_perfect:
             horizon_only = simulate_inputs(
