@@ -195,6 +195,10 @@ def test_site_axis_extends_each_scenario_file(tmp_path):
     ({"base": "missing.yaml", "axes": {"battery.energy_mwh": [2.0]}}, "base", "not found"),
     ({"axes": {"battery.energy_mwh": [2.0]}}, "base", "give the base scenario"),
     ({"base": "base.yaml", "axis": {"battery.energy_mwh": [2.0]}}, "axis", "unknown key"),
+    ({"base": "base.yaml", "axes": {"batery.energy_mwh": [2.0]}}, "axes.batery.energy_mwh",
+     "the scenario has no field 'batery'"),
+    ({"base": "base.yaml", "axes": {"workload.classes.nope.servers": [2]}},
+     "axes.workload.classes.nope.servers", "workload.classes has no field 'nope'"),
 ])
 def test_bad_sweeps_fail_before_anything_runs(tmp_path, data, field, text):
     write_yaml(tmp_path / "base.yaml", scenario_dict())
@@ -379,3 +383,26 @@ def test_cli_lists_failed_variants_and_exits_1(tmp_path, cluster):
     assert res.exit_code == 1
     assert "1 of 2 variants done" in res.output and "failed" in res.output
     assert "gpu_hours_per_day=10000" in res.output
+
+
+def test_cli_bad_variant_and_bad_scheduler_are_one_line_each(tmp_path):
+    """The variant label in brackets survives the terminal's markup; a malformed scheduler
+    address is an error naming the option, not a traceback."""
+    app = typer.Typer()
+    app.command("sweep")(sweep_command)
+    app.command("sweep-report")(sweep_report_command)
+    write_yaml(tmp_path / "base.yaml", scenario_dict())
+    write_yaml(tmp_path / "s.yaml", {"base": "base.yaml", "axes": {
+        "battery.energy_mwh": [2.0, -1.0]}})
+    res = CliRunner().invoke(app, ["sweep", str(tmp_path / "s.yaml"), "-o",
+                                   str(tmp_path / "store"), "--no-progress"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "variant [battery.energy_mwh=-1.0]" in " ".join(res.output.split())
+    write_yaml(tmp_path / "s.yaml", {"base": "base.yaml", "axes": {
+        "battery.energy_mwh": [2.0, 3.0]}})
+    res = CliRunner().invoke(app, ["sweep", str(tmp_path / "s.yaml"), "-o",
+                                   str(tmp_path / "store"), "--no-progress", "--scheduler",
+                                   "foo"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "--scheduler: expected an address such as tcp://host:8786" in res.output
+    assert not (tmp_path / "store").exists()

@@ -24,7 +24,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from dcflex.cli_common import console, err_console, handle_errors, print_frame
+from dcflex.cli_common import check_output_dir, console, err_console, handle_errors, print_frame
 from dcflex.errors import DataError
 
 # Metrics shown in the sweep tables.
@@ -62,11 +62,14 @@ def sweep_command(
 
     Exit code 1 if some variants failed (each is listed with its error), 130 if interrupted.
     """
-    from dcflex.sweep import expand, load_sweep, run_sweep
+    from dcflex.sweep import check_scheduler_address, expand, load_sweep, run_sweep
 
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("--workers sizes the local cluster; an existing cluster "
                                  "(--scheduler) has its own workers", param_hint="--workers")
+    check_output_dir(out)
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
     spec = load_sweep(file)
     variants = expand(spec)
     store = out if out is not None else Path("out") / spec.name

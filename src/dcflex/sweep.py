@@ -153,6 +153,50 @@ def _err(message: str, file: Path | None, fld: str | None = None) -> ScenarioErr
     return ScenarioError(message, file=file, field=fld)
 
 
+def check_scheduler_address(scheduler: str) -> None:
+    """Raise a one-line error for an address that is not ``scheme://host[:port]``."""
+    if "://" not in scheduler or not scheduler.split("://", 1)[1]:
+        raise DcflexError(f"--scheduler: expected an address such as tcp://host:8786, got "
+                          f"{scheduler!r}")
+
+
+def check_axis_paths(spec: SweepSpec, here: Path) -> None:
+    """Fail early, naming the sweep file, for an axis path that is not a scenario field.
+
+    Paths are checked against the resolved base scenario (the first site's for a ``site``
+    axis): every segment must be a field, or a key of a mapping such as
+    ``workload.classes``, that exists there. A section the base leaves unset (``battery:``
+    absent) is accepted; the variant's validation then names what it lacks.
+    """
+    from dcflex.scenario import Scenario
+
+    site_axis = next((a for a in spec.axes if a.path == SITE_AXIS), None)
+    file = (here / site_axis.values[0]).resolve() if site_axis else spec.base_file
+    try:
+        base = load_scenario(file, spec.overrides).model_dump(mode="python")
+    except ScenarioError:
+        return  # the variants' own validation reports it, with their labels
+    for axis in spec.axes:
+        if axis.path == SITE_AXIS:
+            continue
+        node: Any = base
+        done: list[str] = []
+        for part in axis.path.split("."):
+            if node is None:
+                break
+            if not isinstance(node, dict) or part not in node:
+                where = ".".join(done) or "the scenario"
+                known = sorted(node) if isinstance(node, dict) else []
+                if not done:
+                    known = sorted(set(Scenario.model_fields) - {"source_file"})
+                raise ScenarioError(
+                    f"unknown axis path {axis.path!r}: {where} has no field {part!r}"
+                    + (f" (it has {', '.join(map(str, known))})" if known else ""),
+                    file=spec.source_file, field=f"axes.{axis.path}")
+            node = node[part]
+            done.append(part)
+
+
 def nested_overrides(flat: dict[str, Any]) -> dict:
     """Turn ``{"battery.energy_mwh": 8}`` into ``{"battery": {"energy_mwh": 8}}``.
 
@@ -335,6 +379,7 @@ def expand(spec: SweepSpec) -> list[Variant]:
     variants: list[Variant] = []
     by_id: dict[str, str] = {}
     swept = [a.path for a in spec.axes if a.path != SITE_AXIS]
+    check_axis_paths(spec, here)
     for params in combinations(spec):
         file = (here / params[SITE_AXIS]).resolve() if SITE_AXIS in params else spec.base_file
         axis_over = nested_overrides({p: v for p, v in params.items() if p != SITE_AXIS})
@@ -344,7 +389,8 @@ def expand(spec: SweepSpec) -> list[Variant]:
             scen = load_scenario(file, overrides)
         except ScenarioError as exc:
             from_sweep = exc.field is not None and any(
-                exc.field == p or exc.field.startswith(p + ".") for p in swept)
+                exc.field == p or exc.field.startswith(p + ".") or p.startswith(exc.field + ".")
+                for p in swept)
             raise ScenarioError(
                 f"variant [{label}]: {exc.message}",
                 file=spec.source_file if from_sweep else exc.file, field=exc.field,
@@ -608,9 +654,10 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
+        check_scheduler_address(scheduler)
         try:
             client = Client(scheduler, timeout=timeout_s)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise DcflexError(f"cannot reach the Dask scheduler at {scheduler}: {exc}"
                               ) from None
         with client:
