@@ -255,3 +255,121 @@ def test_cli_infeasible_has_its_own_exit_code(tmp_path):
                                       "-o", str(tmp_path / "o")])
     assert result.exit_code == 3
     assert "DR event" in result.output and "Traceback" not in result.output
+
+
+def test_errors_keep_their_fields_across_processes():
+    """compare and sweep run sites in worker processes; their errors come back pickled."""
+    import pickle
+
+    from dcflex.errors import DataError, InfeasibleError, OptionError, ScenarioError
+
+    for exc in (ScenarioError("must be > 0, got -5", file="x.yaml", field="battery.energy_mwh",
+                              line=14),
+                DataError("NaN run", file="p.csv", field="price"),
+                InfeasibleError(["cap of 40 MW is below 52 MW", "battery too small"]),
+                OptionError("--week", "expected a date")):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc)
+        assert vars(back) == vars(exc)
+
+
+# ------------------------------------------------------------------ found in review
+
+
+def test_validate_checks_that_data_files_exist(tmp_path):
+    d = scenario(tariff={"energy_price_usd_per_mwh": file_spec(tmp_path / "none.csv")})
+    result = CliRunner().invoke(app, ["validate", str(write_scenario(tmp_path, d))])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    text = " ".join(result.output.split())
+    assert "none.csv tariff.energy_price_usd_per_mwh: data file not found" in text
+
+
+def test_a_folder_or_a_non_utf8_file_is_not_a_scenario(tmp_path):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    result = CliRunner().invoke(app, ["validate", str(tmp_path), str(bad)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    text = " ".join(result.output.split())
+    assert "found a folder" in text and "expected UTF-8 text, found byte 0xe9" in text
+
+
+def test_the_scenario_field_is_named_with_the_data_file_column(tmp_path):
+    p = price_csv(tmp_path, [50.0] * 24)
+    d = scenario(tariff={"energy_price_usd_per_mwh": file_spec(p, column="cost")})
+    err = prepare_error(write_scenario(tmp_path, d))
+    assert err.field == "tariff.energy_price_usd_per_mwh (column cost)"
+
+
+@pytest.mark.parametrize("event, expected", [
+    ({"start": "2032-01-01 10:00", "end": "2032-01-01 12:00", "cap_mw": 1.0},
+     "lies outside the period"),
+    ({"start": "2023-01-01 15:00", "end": "2023-01-01 15:30", "cap_mw": 1.0},
+     "falls inside a 1h step"),
+])
+def test_events_must_fall_in_the_period_on_step_boundaries(tmp_path, event, expected):
+    for kind in ("demand_response", "import_caps"):
+        d = scenario(events={kind: [event]})
+        err = prepare_error(write_scenario(tmp_path, d))
+        assert err.field.startswith(f"events.{kind}[0]") and expected in err.message
+
+
+def test_import_cap_end_before_start(tmp_path):
+    d = scenario(events={"import_caps": [
+        {"start": "2023-01-01 12:00", "end": "2023-01-01 10:00", "cap_mw": 1.0}]})
+    err = load_error(write_scenario(tmp_path, d))
+    assert err.field == "events.import_caps[0]" and "end must be after start" in err.message
+
+
+@pytest.mark.parametrize("tou, field", [
+    ({"price_usd_per_mwh": 50, "hours": [9, 99]}, "tariff.tou[0].hours[1]"),
+    ({"price_usd_per_mwh": 50, "hours": [0, 24], "months": [13]}, "tariff.tou[0].months[0]"),
+])
+def test_time_of_use_hours_and_months_in_range(tmp_path, tou, field):
+    d = scenario(tariff={"tou": [tou]})
+    err = load_error(write_scenario(tmp_path, d))
+    assert err.field == field
+
+
+def test_weather_file_options_that_would_be_ignored(tmp_path):
+    d = scenario(weather={"source": {"file": "pvlib:723170TYA.CSV", "format": "tmy3",
+                                     "column": "temp_air"}})
+    err = load_error(write_scenario(tmp_path, d))
+    assert err.field == "weather" and "column not used for a weather file" in err.message
+
+
+def test_forecast_group_the_scenario_does_not_have(tmp_path):
+    from dcflex.forecast import resolve_forecasts
+
+    inputs = prepare(load_scenario(write_scenario(tmp_path, scenario())))
+    with pytest.raises(ScenarioError, match="forecast group 'wind' names no series"):
+        resolve_forecasts({"wind": "persistence"}, inputs)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--week", "garbage"], "--week: expected a local date"),
+    (["-o", "FILE"], "expected a folder, but"),
+])
+def test_run_options_are_checked_before_solving_and_nothing_is_written(tmp_path, args,
+                                                                       expected):
+    path = write_scenario(tmp_path, scenario())
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    args = [str(blocker) if a == "FILE" else a for a in args]
+    out = ["-o", str(tmp_path / "o")] if "-o" not in args else []
+    result = CliRunner().invoke(app, ["run", str(path), *args, *out])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert expected in " ".join(result.output.split())
+    assert "solving" not in result.output and not (tmp_path / "o").exists()
+    assert blocker.read_text() == "x"
+
+
+def test_local_times_with_changing_utc_offsets_are_read_as_utc(tmp_path):
+    """A local-time export across the spring change: -05:00 then -04:00 (no 02:00 local)."""
+    from dcflex.io.generic import read_generic
+
+    path = tmp_path / "local.csv"
+    path.write_text("time,price\n2023-03-12T00:00:00-05:00,10\n2023-03-12T01:00:00-05:00,11\n"
+                    "2023-03-12T03:00:00-04:00,12\n2023-03-12T04:00:00-04:00,13\n")
+    frame = read_generic(path)
+    assert list(frame.index.strftime("%H")) == ["05", "06", "07", "08"]
+    assert str(frame.index.tz) == "UTC" and list(frame["price"]) == [10, 11, 12, 13]

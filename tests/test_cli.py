@@ -87,6 +87,18 @@ def test_atomic_path_leaves_nothing_when_the_write_fails(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_atomic_output_gets_the_mode_of_a_plain_file(tmp_path):
+    """Outputs are shared with colleagues: not private 0600 temp files, but what open() makes
+    under the user's umask."""
+    import os
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    with atomic_path(tmp_path / "atomic.txt") as tmp:
+        tmp.write_text("x")
+    assert os.stat(tmp_path / "atomic.txt").st_mode == os.stat(plain).st_mode
+
+
 def test_same_scenario_same_numbers(tmp_path):
     path = small_scenario(tmp_path)
     a = runner.invoke(app, ["run", path, "-o", str(tmp_path / "a")])

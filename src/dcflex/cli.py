@@ -11,8 +11,15 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
-from dcflex.cli_common import console, handle_errors, print_frame, write_text_atomic
+from dcflex.cli_common import (
+    check_output_dir,
+    console,
+    handle_errors,
+    print_frame,
+    write_text_atomic,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -26,25 +33,29 @@ HEADLINE = (
     "average_cost_usd_per_mwh", "facility_energy_mwh", "emissions_average_t",
     "emissions_marginal_t", "cfe_score", "renewable_share", "annual_pue", "peak_import_mw",
     "load_factor", "curtailed_mwh", "shifted_energy_mwh", "battery_discharge_mwh",
+    "training_value_usd", "import_limit_excess_mwh",
 )
 
 
 @app.command()
 @handle_errors
 def validate(files: list[Path] = typer.Argument(..., help="Scenario YAML files.")) -> None:
-    """Check scenario files; print one line per file."""
+    """Check scenario files and that the data files they name exist; one line per file."""
     from dcflex.errors import DcflexError
+    from dcflex.inputs import check_data_files
     from dcflex.scenario import load_scenario
 
     failed = 0
     for f in files:
         try:
             s = load_scenario(f)
-            console.print(f"[green]ok[/] {f} ({s.name}, hash {s.scenario_hash()})",
-                          highlight=False)
+            n_files = check_data_files(s)
+            console.print(f"[green]ok[/] {f} ({s.name}, hash {s.scenario_hash()}, "
+                          f"{n_files} data files found)", highlight=False)
         except DcflexError as exc:
             failed += 1
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 
@@ -75,6 +86,7 @@ def inputs(
     from dcflex.inputs import prepare
     from dcflex.scenario import load_scenario
 
+    check_output_dir(out)
     scen = load_scenario(file)
     prepared = prepare(scen)
     print_frame(prepared.summary(), title=f"{scen.name}: {prepared.n_steps} steps of "
@@ -91,9 +103,19 @@ def run(
     week: str | None = typer.Option(None, help="Local start date of the plotted week."),
 ) -> None:
     """Optimize a scenario against its business-as-usual twin and write results."""
+    import pandas as pd
+
+    from dcflex.errors import OptionError
     from dcflex.report import write_outputs
     from dcflex.run import run as run_scenario
 
+    check_output_dir(out)
+    if week is not None:
+        try:
+            pd.Timestamp(week)
+        except ValueError:
+            raise OptionError("--week", f"expected a local date such as 2023-07-10, got "
+                                        f"{week!r}") from None
     with console.status(f"solving {file} ..."):
         result = run_scenario(file)
     per_class = [m for m in result.comparison.index if m.startswith(

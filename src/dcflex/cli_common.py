@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from dcflex.errors import DcflexError, InfeasibleError
+from dcflex.errors import DcflexError, InfeasibleError, OptionError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,12 +37,21 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InfeasibleError as exc:
-            err_console.print(f"[bold red]infeasible:[/] {'; '.join(exc.diagnosis)}",
+            err_console.print(f"[bold red]infeasible:[/] {escape('; '.join(exc.diagnosis))}",
                               highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except DcflexError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                              soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            # the file system refused (a folder where a file was expected, an output path
+            # that is a file, no permission): its message names the path
+            what = exc.strerror or str(exc)
+            where = f"{exc.filename}: " if exc.filename else ""
+            err_console.print(f"[bold red]error:[/] {escape(where + what)}", highlight=False,
+                              soft_wrap=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -54,15 +64,33 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    # not tempfile.mkstemp: its files are private (0600), and os.replace would keep that mode;
+    # open(..., "x") honours the user's umask like any other output file
+    while True:
+        tmp_path = path.parent / f".{path.name}.{secrets.token_hex(6)}{path.suffix}"
+        try:
+            with open(tmp_path, "xb"):
+                break
+        except FileExistsError:
+            continue
     try:
         yield tmp_path
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def check_output_dir(out: str | Path | None, option: str = "--out") -> None:
+    """Fail before any work if ``out`` exists and is not a folder (or cannot be created)."""
+    if out is None:
+        return
+    path = Path(out)
+    blocker = next((p for p in (path, *path.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise OptionError(option, f"expected a folder, but {blocker} is a file")
+    if blocker is not None and not os.access(blocker, os.W_OK):
+        raise OptionError(option, f"cannot write under {blocker} (no permission)")
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

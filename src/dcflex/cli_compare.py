@@ -13,7 +13,14 @@ from typing import Annotated
 
 import typer
 
-from dcflex.cli_common import console, err_console, handle_errors, print_frame, write_text_atomic
+from dcflex.cli_common import (
+    check_output_dir,
+    console,
+    err_console,
+    handle_errors,
+    print_frame,
+    write_text_atomic,
+)
 
 #: Columns of the printed compare table (every column is in compare.csv).
 SHOWN = (
@@ -55,6 +62,7 @@ def compare_command(
     """
     from dcflex.compare import compare, is_sites_file, load_sites
 
+    check_output_dir(out)
     if emissions_basis not in ("average", "marginal"):
         raise typer.BadParameter(f"expected average or marginal, got {emissions_basis!r}",
                                  param_hint="--emissions-basis")

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from dcflex.cli_common import atomic_path, console, handle_errors, print_frame
+from dcflex.cli_common import atomic_path, check_output_dir, console, handle_errors, print_frame
 from dcflex.replay import plot_replay, replay
 
 _SUMMARY = (
@@ -31,6 +31,7 @@ def replay_command(
              "<name>.png.")] = None,
 ) -> None:
     """Replay a field event: modeled vs measured cluster power and per-job performance."""
+    check_output_dir(out)
     result = replay(name)
     metrics = result.metrics.loc[list(_SUMMARY), ["value", "unit"]]
     print_frame(metrics, title=f"{name}: modeled vs measured")

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import typer
 
-from dcflex.cli_common import console, handle_errors, print_frame, write_text_atomic
+from dcflex.cli_common import (
+    check_output_dir,
+    console,
+    handle_errors,
+    print_frame,
+    write_text_atomic,
+)
 
 # Metrics shown in the table (all are written to metrics.json).
 SIM_HEADLINE = (
@@ -78,6 +84,8 @@ def simulate_command(
     from dcflex.policies import ThresholdPolicy
     from dcflex.scenario import load_scenario
     from dcflex.simulate import simulate
+
+    check_output_dir(out)
 
     scen = load_scenario(file)
     specs = parse_forecast_options(list(forecast) if forecast else list(DEFAULT_FORECASTS))

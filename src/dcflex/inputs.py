@@ -171,9 +171,15 @@ class SeriesContext:
         options = {"year": spec.year} if spec.year is not None else {}
         if spec.time_column is not None:
             options["time_column"] = spec.time_column
-        raw, native_unit = read_series(
-            path, spec.format, column=spec.column, tz=spec.tz, unit=spec.unit, **options
-        )
+        try:
+            raw, native_unit = read_series(
+                path, spec.format, column=spec.column, tz=spec.tz, unit=spec.unit, **options
+            )
+        except DataError as exc:
+            # name the scenario field too, so the user knows which entry points at the file
+            where = field_name if not exc.field or exc.field == field_name else (
+                f"{field_name} (column {exc.field})")
+            raise DataError(exc.message, file=exc.file or path, field=where) from None
         raw = convert(raw, native_unit, unit, field=field_name, file=str(path)) * spec.scale
         aligned, n_filled = align_to_index(
             raw, self.index, how=how, gap_policy=spec.gap_policy, file=str(path), field=field_name
@@ -238,6 +244,47 @@ def resolve_data_path(file: str) -> Path:
     if not path.exists():
         raise DataError("data file not found", file=path)
     return path
+
+
+def check_data_files(scenario: Scenario) -> int:
+    """Check that every data file a scenario names exists, without reading it.
+
+    Returns
+    -------
+    int
+        How many file references were checked.
+
+    Raises
+    ------
+    DataError
+        Naming the first missing file and the scenario field that refers to it.
+    """
+    checked = 0
+
+    def walk(node: Any, field: str) -> None:
+        nonlocal checked
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = f"{field}.{key}" if field else key
+                if key == "file" and isinstance(value, str):
+                    refs = [value]
+                elif key == "files" and isinstance(value, list):
+                    refs = [v for v in value if isinstance(v, str)]
+                else:
+                    walk(value, here)
+                    continue
+                for ref in refs:
+                    try:
+                        resolve_data_path(ref)
+                    except DataError as exc:
+                        raise DataError(exc.message, file=exc.file, field=field) from None
+                    checked += 1
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{field}[{i}]")
+
+    walk(scenario.model_dump(mode="json", exclude={"source_file"}), "")
+    return checked
 
 
 def prepare(scenario: Scenario) -> Inputs:

@@ -121,10 +121,20 @@ def numeric_column(values: pd.Series, path: Path, field: str) -> pd.Series:
 def parse_times(
     values: pd.Series, path: Path, field: str, fmt: str | None = None, *, utc: bool = False
 ) -> pd.Series:
-    """Parse a column of time stamps, as a DataError naming the first unparsable one."""
+    """Parse a column of time stamps, as a DataError naming the first unparsable one.
+
+    Stamps that all carry a UTC offset may change offset within the file (local time exported
+    across a daylight-saving change, ``...-05:00`` then ``...-04:00``): they are read as UTC.
+    """
     try:
         return pd.to_datetime(values, format=fmt, utc=utc)
     except (ValueError, TypeError):
+        text = values.dropna().astype("string").str.strip()
+        if len(text) and text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).all():
+            try:
+                return pd.to_datetime(values, format=fmt, utc=True)
+            except (ValueError, TypeError):
+                pass
         parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
         bad = values[parsed.isna() & values.notna()]
         first = bad.iloc[0] if len(bad) else "(mixed time zones)"
