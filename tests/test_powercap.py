@@ -251,5 +251,20 @@ def test_zeus_curves_concave_and_power_below_cap(gpu, n_curves, max_cap):
         x = np.r_[0.0, 1 / g["time_per_epoch"]]
         raw_nonconcave += bool(np.any(np.diff(np.diff(x) / np.diff(p)) > 1e-9))
     assert raw_nonconcave > 0  # the fit is doing work: measured curves are not all concave
+    # the curves are upper hulls: on or above every measurement (throughput / best of the
+    # configuration), through the frontier ones exactly, with knots only at measured points
+    for (net, bs, ds, opt), grp in df.groupby(["network", "batch_size", "dataset",
+                                               "optimizer"]):
+        key = next(k for k in (f"{net}/bs{bs}/{ds}/{opt}", f"{net}/bs{bs}") if k in curves)
+        c = curves[key]
+        p = np.minimum(grp["average_power"].to_numpy() / ZEUS_GPUS[gpu].tdp_w, 1.0)
+        x = (1 / grp["time_per_epoch"]).to_numpy()
+        x = x / x.max()
+        gap = c.throughput(p) - x
+        assert gap.min() >= -1e-12, key
+        assert np.sum(np.abs(gap) < 1e-12) >= 1, key  # at least the best point
+        inner = c.power_fraction[1:]
+        inner = inner[inner < 1.0 - 1e-12]
+        assert all(np.min(np.abs(p - k)) < 1e-12 for k in inner), key
     with pytest.raises(ScenarioError):
         curves_from_zeus(path, gpu="p100")

@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -354,6 +355,50 @@ def concave_fit(
     return u, values
 
 
+def upper_concave_hull(
+    power_fraction: np.ndarray, throughput: np.ndarray, idle_fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The least concave, non-decreasing function through ``(idle_fraction, 0)`` that lies on
+    or above every measurement.
+
+    Its knots are measured points (and the idle point): the operating points a scheduler would
+    use, mixing neighbours in time or across GPUs for the powers between them. Measurements
+    below it are dominated: pausing part of the time and running the rest at a higher cap does
+    more work for the same average power. Used where the measurements are single runs with a
+    convex start (Zeus, A40: throughput climbs steeply above the lowest caps), which no concave
+    curve can pass through.
+
+    Returns
+    -------
+    knots, values : numpy.ndarray
+        As :func:`concave_fit`.
+    """
+    x = np.asarray(power_fraction, dtype=float).reshape(-1)
+    y = np.asarray(throughput, dtype=float).reshape(-1)
+    if np.any(x <= idle_fraction):
+        raise DataError(
+            f"power fractions must exceed the idle fraction {idle_fraction:.4g}, got "
+            f"min {x.min():.4g}"
+        )
+    # the best throughput at each distinct power, then the running maximum (more power never
+    # has to mean less work: the job can leave the extra budget unused)
+    order = np.lexsort((-y, x))
+    px, py = np.r_[idle_fraction, x[order]], np.r_[0.0, y[order]]
+    first = np.r_[True, np.diff(px) > 1e-12]
+    px, py = px[first], np.maximum.accumulate(py[first])
+    hull: list[int] = []
+    for i in range(len(px)):
+        # drop the last knot while it lies on or below the chord from the one before to i
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (py[b] - py[a]) * (px[i] - px[a]) <= (py[i] - py[a]) * (px[b] - px[a]):
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return px[hull], py[hull]
+
+
 def _drop_collinear(p: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = [0]
     for i in range(1, len(p) - 1):
@@ -373,6 +418,7 @@ def fit_concave_curve(
     idle_w: float,
     name: str,
     power_w: Sequence[float] | np.ndarray | None = None,
+    method: Literal["least_squares", "upper_hull"] = "least_squares",
 ) -> PowerCapCurve:
     """Fit a concave power-cap curve to measured throughput at several power caps.
 
@@ -387,7 +433,9 @@ def fit_concave_curve(
     ``pt_mpt_13b_sm`` the largest residual would be 0.016, above the replicate spread 0.0145,
     against 0.013 this way; the rescaling factor is 0.993-1.000 on the DVFS sweep). If the
     highest measured power is below TDP, a flat segment extends the curve to ``(1, 1)``.
-    Collinear knots are dropped.
+    Collinear knots are dropped. With ``method="upper_hull"`` the curve is
+    :func:`upper_concave_hull` instead, divided by the best measured throughput: it passes
+    through every measurement on the frontier and above the dominated ones.
 
     Parameters
     ----------
@@ -437,7 +485,13 @@ def fit_concave_curve(
         )
     y = thr / thr[cap == cap.max()].mean()
     x = np.minimum(pw / tdp_w, 1.0)
-    p, v = concave_fit(x, y, idle_w / tdp_w)
+    if method == "upper_hull":
+        p, v = upper_concave_hull(x, y, idle_w / tdp_w)
+    elif method == "least_squares":
+        p, v = concave_fit(x, y, idle_w / tdp_w)
+    else:
+        raise ScenarioError(f"expected method least_squares or upper_hull, got {method!r}",
+                            field="method")
     if v[-1] <= 0:
         raise DataError("concave fit gives zero throughput at the highest power", field=field)
     v = v / v[-1]
@@ -678,8 +732,12 @@ def read_zeus(path: str | Path) -> pd.DataFrame:
 def curves_from_zeus(path: str | Path, gpu: str = "v100") -> dict[str, PowerCapCurve]:
     """Concave power-cap curves from a Zeus trace.
 
-    Throughput = 1 / ``time_per_epoch``; power axis = measured ``average_power`` / TDP. One
-    curve per configuration; the key is ``"{network}/bs{batch_size}"``, extended with
+    Throughput = 1 / ``time_per_epoch``; power axis = measured ``average_power`` / TDP. The
+    curve is the upper concave hull of each configuration's measurements
+    (:func:`upper_concave_hull`): one run per cap gives no spread to fit within, and on the
+    A40 throughput rises convexly above the lowest caps, so a least-squares concave curve
+    misses measured points by up to 0.23 of full throughput on the A40 (median configuration
+    0.14) and 0.18 on the V100, where the hull meets every frontier point exactly. One curve per configuration; the key is ``"{network}/bs{batch_size}"``, extended with
     ``"/{dataset}/{optimizer}"`` where one (network, batch size) was run with several datasets
     or optimizers (BERT on SQuAD and Sentiment140; ShuffleNet-v2 with Adadelta and Adam on V100).
 
@@ -711,6 +769,7 @@ def curves_from_zeus(path: str | Path, gpu: str = "v100") -> dict[str, PowerCapC
             g.idle_w,
             key,
             power_w=grp["average_power"],
+            method="upper_hull",
         )
     return curves
 
