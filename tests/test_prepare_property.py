@@ -5,14 +5,14 @@ zone (daylight-saving days included)."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from conftest import base_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import tempfile
-from pathlib import Path
 
 from dcflex.inputs import prepare
 from dcflex.scenario import scenario_from_dict
