@@ -737,7 +737,8 @@ def curves_from_zeus(path: str | Path, gpu: str = "v100") -> dict[str, PowerCapC
     (:func:`upper_concave_hull`): one run per cap gives no spread to fit within, and on the
     A40 throughput rises convexly above the lowest caps, so a least-squares concave curve
     misses measured points by up to 0.23 of full throughput on the A40 (median configuration
-    0.14) and 0.18 on the V100, where the hull meets every frontier point exactly. One curve per configuration; the key is ``"{network}/bs{batch_size}"``, extended with
+    0.14) and 0.18 on the V100, where the hull meets every frontier point exactly. One curve
+    per configuration; the key is ``"{network}/bs{batch_size}"``, extended with
     ``"/{dataset}/{optimizer}"`` where one (network, batch size) was run with several datasets
     or optimizers (BERT on SQuAD and Sentiment140; ShuffleNet-v2 with Adadelta and Adam on V100).
 
