@@ -221,6 +221,21 @@ def test_sites_file_and_bad_rank(tmp_path, small_files):
     bad.write_text(yaml.safe_dump({"sites": [{"scenario": "a.yaml", "grid": 1}]}))
     with pytest.raises(ScenarioError, match=r"unknown keys \['grid'\]"):
         load_sites(bad)
+    # the grid's curtailment rate is in percent, as in 'dcflex headroom --rates'
+    for rate, field in (("abc", "rate_pct"), (150, "rate_pct"), (0.5, None)):
+        bad.write_text(yaml.safe_dump({"sites": [{"scenario": "a.yaml", "grid_demand": {
+            "file": "x.csv", "ba": "PJM", "rate_pct": rate}}]}))
+        if field is None:
+            assert load_sites(bad)[0][0].grid_demand.rate == pytest.approx(0.005)
+            continue
+        with pytest.raises(ScenarioError) as info:
+            load_sites(bad)
+        assert info.value.field == f"sites[0].grid_demand.{field}"
+        assert info.value.file == str(bad)
+    # an unknown ranking metric stops before any site runs
+    with pytest.raises(ScenarioError, match="cannot rank by 'colour'"):
+        compare([tmp_path / "does_not_exist.yaml"], processes=1, progress=False,
+                rank_by="colour")
 
 
 def test_cli_compare(tmp_path, small_files):

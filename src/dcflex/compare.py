@@ -32,7 +32,7 @@ Sites files (``sites.yaml``)::
       - scenario: ercot.yaml
         label: Dallas                # optional row name (default: the scenario's name)
         overrides: {grid: {import_limit_mw: 20}}          # optional, deep-merged
-        grid_demand: {file: "data:eia930-cleaned-demand", ba: ERCO, rate: 0.005,
+        grid_demand: {file: "data:eia930-cleaned-demand", ba: ERCO, rate_pct: 0.5,
                       gap_policy: error}                  # optional: SLO-aware headroom
 
 Scripts that call :func:`compare` with more than one process must guard their entry point
@@ -136,16 +136,25 @@ def _entry_from_item(item: Any, base: Path, file: Path, i: int) -> SiteEntry:
         if not isinstance(gd, dict) or not {"file", "ba"} <= set(gd):
             raise ScenarioError("expected a mapping with 'file' and 'ba'", file=file,
                                 field=f"{where}.grid_demand")
-        extra = set(gd) - {"file", "ba", "rate", "column", "gap_policy"}
+        here = f"{where}.grid_demand"
+        extra = set(gd) - {"file", "ba", "rate_pct", "column", "gap_policy"}
         if extra:
-            raise ScenarioError(f"unknown keys {sorted(extra)}; expected file, ba, rate, "
-                                "column, gap_policy", file=file, field=f"{where}.grid_demand")
+            raise ScenarioError(f"unknown keys {sorted(extra)}; expected file, ba, rate_pct, "
+                                "column, gap_policy", file=file, field=here)
+        rate_pct = gd.get("rate_pct", 0.5)
+        if isinstance(rate_pct, bool) or not isinstance(rate_pct, int | float) \
+                or not 0 < rate_pct < 100:
+            raise ScenarioError(f"expected a curtailment rate in percent, 0 < rate_pct < 100, "
+                                f"got {rate_pct!r}", file=file, field=f"{here}.rate_pct")
+        gap_policy = gd.get("gap_policy", "error")
+        if gap_policy not in ("error", "interpolate", "ffill"):
+            raise ScenarioError(f"expected error, interpolate or ffill, got {gap_policy!r}",
+                                file=file, field=f"{here}.gap_policy")
         path = str(gd["file"])
         if not path.startswith("data:") and not Path(path).is_absolute():
             path = str((base / path).resolve())
-        demand = GridDemand(file=path, ba=str(gd["ba"]), rate=float(gd.get("rate", 0.005)),
-                            column=str(gd.get("column", "demand_mw")),
-                            gap_policy=gd.get("gap_policy", "error"))
+        demand = GridDemand(file=path, ba=str(gd["ba"]), rate=float(rate_pct) / 100,
+                            column=str(gd.get("column", "demand_mw")), gap_policy=gap_policy)
     overrides = item.get("overrides")
     if overrides is not None and not isinstance(overrides, dict):
         raise ScenarioError("expected a mapping of scenario fields", file=file,
@@ -539,6 +548,10 @@ def compare(
 
     from dcflex.cli_common import err_console
 
+    if rank_by not in LOWER_IS_BETTER:
+        # before any site runs: a typo must not cost a year of solves per site
+        raise ScenarioError(f"cannot rank by {rank_by!r}; expected one of "
+                            f"{', '.join(LOWER_IS_BETTER)}", field="rank_by")
     entries = _as_entries(scenarios)
     labels = _labels(entries)
     if processes is None:
