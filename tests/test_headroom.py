@@ -219,8 +219,11 @@ def test_real_rate_at_headroom_equals_target(real, real_tables, ba):
 def test_real_headroom_stable_under_noise_and_resampling(real, real_tables, ba):
     """What "stable" means here.
 
-    Noise: adding seeded uniform +-0.1 MW to every hour moves each gap to the threshold by at most
-    0.2 MW, so the headroom may move by about that much, never by 1 MW.
+    Noise: EIA-930 reports whole MW, so every hour carries a rounding error of up to +-0.5 MW.
+    Adding seeded uniform +-0.5 MW to every hour moves each gap to the threshold by at most
+    1 MW; the headroom, set by many hours at once, must move by less than 1 MW. (Leaving out a
+    year of 2020-2024 out moves the 0.5 % answer by up to 2.9 GW, ERCOT without 2023: the
+    record sets the answer, not the noise.)
 
     Resampling: the same hourly energy written at a 15-minute step (each hour repeated 4 times,
     0.25 h each) is the same demand, so every answer must agree (here to 1e-6 MW); then averaging
@@ -229,7 +232,7 @@ def test_real_headroom_stable_under_noise_and_resampling(real, real_tables, ba):
     """
     demand, base = real[ba], real_tables[ba]["headroom_mw"].to_numpy()
     rng = np.random.default_rng(2025)
-    noisy = demand + rng.uniform(-0.1, 0.1, len(demand))
+    noisy = demand + rng.uniform(-0.5, 0.5, len(demand))
     moved = headroom_table(noisy, RATES)["headroom_mw"].to_numpy() - base
     assert np.abs(moved).max() < 1.0
 
