@@ -221,7 +221,7 @@ def test_real_headroom_stable_under_noise_and_resampling(real, real_tables, ba):
 
     Noise: EIA-930 reports whole MW, so every hour carries a rounding error of up to +-0.5 MW.
     Adding seeded uniform +-0.5 MW to every hour moves each gap to the threshold by at most
-    1 MW; the headroom, set by many hours at once, must move by less than 1 MW. (Leaving out a
+    1 MW; the headroom, set by many hours at once, must move by less than 1 MW. (Leaving one
     year of 2020-2024 out moves the 0.5 % answer by up to 2.9 GW, ERCOT without 2023: the
     record sets the answer, not the noise.)
 
