@@ -373,3 +373,10 @@ def test_local_times_with_changing_utc_offsets_are_read_as_utc(tmp_path):
     frame = read_generic(path)
     assert list(frame.index.strftime("%H")) == ["05", "06", "07", "08"]
     assert str(frame.index.tz) == "UTC" and list(frame["price"]) == [10, 11, 12, 13]
+
+
+def test_slo_window_must_be_whole_steps(tmp_path):
+    train = {"kind": "training", "servers": 1, "min_throughput": 0.5, "window_h": 2.5}
+    d = scenario(workload={"gpu": GPU, "classes": {"train": train}})
+    err = prepare_error(write_scenario(tmp_path, d))
+    assert err.field == "workload.classes.train.window_h" and "whole number of 1h" in str(err)

@@ -55,6 +55,15 @@ def test_inputs_prints_summary_and_writes_plot(tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("energy_price_usd_per_mwh", "pue", "inference_demand_mw__chat"):
         assert name in result.output
+    # the annual PUE is an energy-weighted mean of the PUE series: within its range
+    import re
+
+    from dcflex.inputs import prepare
+    from dcflex.scenario import load_scenario
+
+    annual = float(re.search(r"annual PUE (\d+\.\d+)", result.output).group(1))
+    pue = prepare(load_scenario(small_scenario(tmp_path))).series["pue"]
+    assert pue.min() - 5e-4 <= annual <= pue.max() + 5e-4 and annual > 1.0
     png = out / "inputs_overview.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

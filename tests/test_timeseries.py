@@ -165,8 +165,19 @@ def test_partial_sum_bin_is_a_gap():
     target = regular_index("2023-01-01 00:00", "2023-01-01 01:00", "1h", "UTC")
     with pytest.raises(DataError, match="1 of 1"):
         align_to_index(src, target, how="sum", gap_policy="error")
-    mean, _ = align_to_index(src, target, how="mean", gap_policy="error")
-    assert mean.iloc[0] == 1.0
+    # a mean over three quarters of the hour would hide the missing quarter: a gap too
+    with pytest.raises(DataError, match="1 of 1"):
+        align_to_index(src, target, how="mean", gap_policy="error")
+
+
+def test_partial_mean_bin_is_filled_and_counted_by_the_policy():
+    """15-min prices, one quarter missing at 01:45: hour 01 is a gap, interpolated between its
+    neighbours (10 and 30), and reported as one filled step."""
+    idx = pd.date_range("2023-01-01", periods=12, freq="15min", tz="UTC")
+    src = pd.Series([10.0] * 4 + [20.0] * 3 + [np.nan] + [30.0] * 4, index=idx)
+    target = regular_index("2023-01-01 00:00", "2023-01-01 03:00", "1h", "UTC")
+    out, n = align_to_index(src, target, how="mean", gap_policy="interpolate")
+    assert n == 1 and list(out) == [10.0, 20.0, 30.0]
 
 
 def test_period_not_covered_names_both_spans():

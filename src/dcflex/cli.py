@@ -83,7 +83,9 @@ def inputs(
 ) -> None:
     """Prepare a scenario's inputs; print a summary per series and write an overview plot."""
     from dcflex import plots
+    from dcflex.baseline import baseline_schedule
     from dcflex.inputs import prepare
+    from dcflex.physics.pue import annual_pue
     from dcflex.scenario import load_scenario
 
     check_output_dir(out)
@@ -91,6 +93,12 @@ def inputs(
     prepared = prepare(scen)
     print_frame(prepared.summary(), title=f"{scen.name}: {prepared.n_steps} steps of "
                 f"{scen.period.step} from {scen.period.start} to {scen.period.end} (local)")
+    it_mwh = baseline_schedule(prepared)["it_power_mw"] * prepared.step_hours
+    source = ("constant facility.pue" if scen.facility.pue is not None
+              else f"{scen.facility.cooling} from weather")
+    console.print(f"annual PUE {annual_pue(it_mwh, prepared.series['pue']):.3f} "
+                  f"(energy-weighted over the IT load run as demanded; {source})",
+                  highlight=False)
     path = plots.save(plots.inputs_overview(prepared), Path(out) / "inputs_overview.png")
     console.print(f"wrote {path}")
 

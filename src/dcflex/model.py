@@ -104,7 +104,7 @@ class LinearProgram:
         return x[b.start : b.start + b.size]
 
 
-def _as_matrix(coef, n_rows: int, size: int) -> sp.spmatrix:
+def _as_matrix(coef: float | np.ndarray | sp.spmatrix, n_rows: int, size: int) -> sp.spmatrix:
     """Turn a scalar, a 1-D array (diagonal) or a matrix into an (n_rows × size) sparse matrix."""
     if sp.issparse(coef):
         m = coef

@@ -115,7 +115,10 @@ def run_highs(h: highspy.Highs, n_cols: int) -> Solution:
     _check(h.run(), "run")
     status = h.getModelStatus()
     text = h.modelStatusToString(status)
-    if status == highspy.HighsModelStatus.kInfeasible:
+    # presolve may stop at "unbounded or infeasible"; every dcflex LP is bounded (each variable
+    # has finite bounds through the power balance and the import limit), so it is infeasible
+    if status in (highspy.HighsModelStatus.kInfeasible,
+                  highspy.HighsModelStatus.kUnboundedOrInfeasible):
         raise InfeasibleError([])
     if status != highspy.HighsModelStatus.kOptimal:
         raise SolverError(f"HiGHS stopped without an optimum: {text}")

@@ -276,10 +276,10 @@ def align_to_index(
         Regular tz-aware UTC index (e.g. from :func:`regular_index`).
     how : {"mean", "sum"}
         ``"mean"`` for rates and intensive quantities (MW, USD/MWh, kg/MWh, degC): a
-        downsampled step averages the covered sub-steps, an upsampled step repeats its
-        source value. ``"sum"`` for quantities per step (MWh): a downsampled step adds its
-        sub-steps and is a gap unless all of them have data; an upsampled step gets an even
-        share.
+        downsampled step averages its sub-steps and is a gap unless all of them have data;
+        an upsampled step repeats its source value. ``"sum"`` for quantities per step (MWh):
+        a downsampled step adds its sub-steps and is a gap unless all of them have data; an
+        upsampled step gets an even share.
     gap_policy : {"error", "interpolate", "ffill"}
         What to do with target steps without data (no source value, or NaN): raise,
         interpolate linearly in time, or carry the last value forward.
@@ -369,7 +369,9 @@ def align_to_index(
         n_valid = valid.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             values = np.where(valid, blocks, 0.0).sum(axis=1) / n_valid
-        values[n_valid == 0] = np.nan
+        # a step missing part of its data is a gap like an empty one: averaging what is
+        # there would hide it (and the gap policy decides, and reports, what fills it)
+        values[n_valid < k] = np.nan
     else:
         values = blocks.sum(axis=1)  # NaN if any sub-step is missing
     name = field if field is not None else series.name

@@ -17,6 +17,7 @@ Server power = non-GPU overhead (always on) + GPU power; idle GPUs draw idle pow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from dcflex.errors import ScenarioError
 from dcflex.inputs import Inputs, Prepared, SeriesContext
 from dcflex.model import ModelBuilder
 from dcflex.scenario import BatchClass, InferenceClass, Scenario, TrainingClass
+from dcflex.workloads.powercap import upper_concave_hull
 
 NAME = "workload"
 W_TO_MW = 1e-6
@@ -72,28 +74,22 @@ class ClassParams:
         return self.overhead_mw + self.gpu_tdp_mw * saturation
 
 
-def concave_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Upper concave envelope of points sorted by x (Andrew's monotone chain, upper half)."""
-    pts = sorted(points)
-    hull: list[tuple[float, float]] = []
-    for p in pts:
-        while len(hull) >= 2:
-            (x1, y1), (x2, y2) = hull[-2], hull[-1]
-            if (x2 - x1) * (p[1] - y1) - (y2 - y1) * (p[0] - x1) >= 0:
-                hull.pop()
-            else:
-                break
-        hull.append(p)
-    return hull
+def curve_for_gpu(points: Sequence[Sequence[float]], idle_fraction: float
+                  ) -> tuple[tuple[float, float], ...]:
+    """Anchor a curve at this GPU's idle fraction (paused: idle power, no work); keep it concave.
+
+    Parameters
+    ----------
+    points : sequence of (power fraction of TDP, throughput fraction)
+    idle_fraction : float
+        Idle power / TDP of the fleet's GPU.
+    """
+    pts = np.array([(float(p), float(x)) for p, x in points if p > idle_fraction + 1e-9])
+    p, x = upper_concave_hull(pts[:, 0], pts[:, 1], idle_fraction)
+    return tuple(zip(p.tolist(), x.tolist(), strict=True))
 
 
-def curve_for_gpu(points, idle_fraction: float) -> tuple[tuple[float, float], ...]:
-    """Anchor a curve at this GPU's idle fraction (paused: idle power, no work); keep it concave."""
-    pts = [(float(p), float(x)) for p, x in points if p > idle_fraction + 1e-9]
-    return tuple(concave_hull([(idle_fraction, 0.0), *pts]))
-
-
-def curve_segments(curve) -> tuple[np.ndarray, np.ndarray]:
+def curve_segments(curve: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
     """Slopes and intercepts of the segments: x <= slope_k · y + intercept_k for all k."""
     p = np.array([c[0] for c in curve])
     x = np.array([c[1] for c in curve])
@@ -246,6 +242,13 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
         n_gpus = cls.servers * gpu.gpus_per_server
         curve = None
         if isinstance(cls, TrainingClass):
+            steps = cls.window_h / ctx.step_hours
+            if abs(steps - round(steps)) > 1e-9:
+                raise ScenarioError(
+                    f"the SLO window must be a whole number of {scenario.period.step} steps, "
+                    f"got {cls.window_h:g} h", file=ctx.file,
+                    field=f"workload.classes.{name}.window_h")
+            # every curve ends at (1, 1) (validated), above any GPU's idle fraction
             curve = curve_for_gpu(_resolve_curve(cls, name, scenario), gpu.idle_w / gpu.tdp_w)
         params = ClassParams(
             name=name,
