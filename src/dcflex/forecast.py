@@ -8,6 +8,8 @@ covers the ``horizon`` steps ``s .. s + horizon - 1``. Methods, chosen per serie
 ``persistence``
     The value one lag earlier (24 h: "same hour yesterday", 168 h: "same hour last week"),
     repeated: the target ``t`` gets the most recent ``t - k·lag`` that is observed at issue.
+    The lag is counted in steps of the UTC index, so for the day after a daylight-saving
+    change "same hour yesterday" is one local hour off (two days a year).
 ``day-ahead``
     Values are published for the next local day at a clearing hour. The default, 13:00 local,
     is when CAISO publishes its day-ahead market results (bids close at 10:00 Pacific the day
