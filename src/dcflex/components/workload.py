@@ -8,6 +8,10 @@ Classes (each on its own dedicated servers):
   paused); throughput ``x <= f(y)`` with ``f`` the concave piecewise-linear power-cap curve,
   written as one row per segment (the hypograph). The SLO tier is a floor on the average of
   ``x`` over each window; every delivered unit of throughput has a value (USD per GPU-hour).
+  Pausing and resuming cost nothing here (a restart cost would need integer variables, or
+  an LP relaxation of them, on every hourly step); the minute-level event planner
+  (:mod:`dcflex.event_response`) charges restarts, and the SLO floor bounds how much pausing
+  a window can hold.
 * batch — GPU-hours released at times with deadlines. ``g_j[t]`` GPUs run release ``j`` in
   step ``t`` inside its window; Σ_t g_j[t] Δt = W_j exactly (shifting moves work, it does
   not delete it) and Σ_j g_j[t] <= GPUs of the class.
