@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -612,25 +613,30 @@ _PATH_KEYS = ("file",)
 _PATH_LIST_KEYS = ("files",)
 
 
+def _map_paths(data: Any, change: Callable[[str], str]) -> Any:
+    """``data`` with ``change`` applied to every ``file:`` value and ``files:`` list entry."""
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            if key in _PATH_KEYS and isinstance(value, str):
+                out[key] = change(value)
+            elif key in _PATH_LIST_KEYS and isinstance(value, list):
+                out[key] = [change(v) if isinstance(v, str) else v for v in value]
+            else:
+                out[key] = _map_paths(value, change)
+        return out
+    if isinstance(data, list):
+        return [_map_paths(v, change) for v in data]
+    return data
+
+
 def _relative_paths(data: Any, base_dir: Path) -> Any:
     """``data`` with every absolute ``file``/``files`` path under ``base_dir`` made relative."""
     def rel(value: str) -> str:
         p = Path(value)
         return p.relative_to(base_dir).as_posix() if p.is_relative_to(base_dir) else value
 
-    if isinstance(data, dict):
-        out = {}
-        for key, value in data.items():
-            if key in _PATH_KEYS and isinstance(value, str):
-                out[key] = rel(value)
-            elif key in _PATH_LIST_KEYS and isinstance(value, list):
-                out[key] = [rel(v) if isinstance(v, str) else v for v in value]
-            else:
-                out[key] = _relative_paths(value, base_dir)
-        return out
-    if isinstance(data, list):
-        return [_relative_paths(v, base_dir) for v in data]
-    return data
+    return _map_paths(data, rel)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -709,19 +715,7 @@ def resolve_paths(data: Any, base_dir: Path) -> Any:
         p = Path(value).expanduser()
         return str(p if p.is_absolute() else (base_dir / p).resolve())
 
-    if isinstance(data, dict):
-        out = {}
-        for key, value in data.items():
-            if key in _PATH_KEYS and isinstance(value, str):
-                out[key] = absolute(value)
-            elif key in _PATH_LIST_KEYS and isinstance(value, list):
-                out[key] = [absolute(v) if isinstance(v, str) else v for v in value]
-            else:
-                out[key] = resolve_paths(value, base_dir)
-        return out
-    if isinstance(data, list):
-        return [resolve_paths(v, base_dir) for v in data]
-    return data
+    return _map_paths(data, absolute)
 
 
 def _form(mapping: dict) -> tuple:

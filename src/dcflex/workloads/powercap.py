@@ -313,6 +313,18 @@ class PowerCapCurve:
         return float(out) if out.ndim == 0 else out
 
 
+def _measurements_above_idle(power_fraction: np.ndarray, throughput: np.ndarray,
+                             idle_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(power_fraction, dtype=float).reshape(-1)
+    y = np.asarray(throughput, dtype=float).reshape(-1)
+    if np.any(x <= idle_fraction):
+        raise DataError(
+            f"power fractions must exceed the idle fraction {idle_fraction:.4g}, got "
+            f"min {x.min():.4g}"
+        )
+    return x, y
+
+
 def concave_fit(
     power_fraction: np.ndarray, throughput: np.ndarray, idle_fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -340,13 +352,7 @@ def concave_fit(
         Knot powers (``idle_fraction`` first) and fitted throughput there, in the unit of
         ``throughput``; evaluate between knots with ``np.interp``.
     """
-    x = np.asarray(power_fraction, dtype=float).reshape(-1)
-    y = np.asarray(throughput, dtype=float).reshape(-1)
-    if np.any(x <= idle_fraction):
-        raise DataError(
-            f"power fractions must exceed the idle fraction {idle_fraction:.4g}, got "
-            f"min {x.min():.4g}"
-        )
+    x, y = _measurements_above_idle(power_fraction, throughput, idle_fraction)
     u = np.r_[idle_fraction, np.unique(np.round(x, 9))]
     top = u[1:] - idle_fraction
     A = np.minimum((x - idle_fraction)[:, None], top[None, :])
@@ -373,13 +379,7 @@ def upper_concave_hull(
     knots, values : numpy.ndarray
         As :func:`concave_fit`.
     """
-    x = np.asarray(power_fraction, dtype=float).reshape(-1)
-    y = np.asarray(throughput, dtype=float).reshape(-1)
-    if np.any(x <= idle_fraction):
-        raise DataError(
-            f"power fractions must exceed the idle fraction {idle_fraction:.4g}, got "
-            f"min {x.min():.4g}"
-        )
+    x, y = _measurements_above_idle(power_fraction, throughput, idle_fraction)
     # the best throughput at each distinct power, then the running maximum (more power never
     # has to mean less work: the job can leave the extra budget unused)
     order = np.lexsort((-y, x))
