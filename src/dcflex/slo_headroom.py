@@ -56,10 +56,13 @@ Runtime: only the steps near curtailment matter. The caps of the largest size tr
 limit) mark the steps that can ever be capped; each run of them, widened by the longest batch
 deadline or training window on each side and aligned to the training windows, is a block that
 is optimized on its own, cut from the year's prepared inputs (so generated series and weather
-are exactly the year's). Batch releases that straddle a block's edge are left out of it (they
-never touch a capped step when the margin holds); the battery starts and ends each block at
-its initial charge. ``full_period=True`` solves the whole period instead (slow on a year; a test
-checks both agree).
+are exactly the year's). Batch releases that straddle a block's edge are left out of it: their
+windows never reach a capped step when the margin holds, but they would compete for the class's
+GPUs with releases that do, so leaving them out can overstate the headroom when batch capacity
+is tight; the battery starts and ends each block at its initial charge, which can understate
+it. ``full_period=True`` solves the whole period instead: on the three 2023 sites of
+``scenarios/sites`` both give the same headroom (CAISO 4,934 MW, ERCOT 336 MW, PJM 12,313 MW),
+the whole period taking 2.4-6.4 times as long (a test checks agreement on a small case too).
 """
 
 from __future__ import annotations
