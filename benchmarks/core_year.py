@@ -36,7 +36,8 @@ def measure(step: str) -> dict:
     scen = load_scenario(SCENARIO, overrides={"period": {"step": step}})
     # warm imports (pvlib, pyarrow, highspy) so they are not billed to either side
     small = load_scenario(SCENARIO, overrides={"period": {"start": "2023-06-01",
-                                                          "end": "2023-06-02"}})
+                                                          "end": "2023-06-02"},
+                                               "events": {"demand_response": []}})
     run(small)
 
     from dcflex.build import build

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import warnings
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from dcflex.errors import DcflexError, InfeasibleError, OptionError
+from dcflex.errors import DcflexError, DcflexWarning, InfeasibleError, OptionError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,8 +35,16 @@ def handle_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def note(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any
+                 ) -> None:
+            label = "note" if issubclass(category, DcflexWarning) else "warning"
+            err_console.print(f"[yellow]{label}:[/] {escape(str(message))}", highlight=False,
+                              soft_wrap=True)
+
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = note
+                return func(*args, **kwargs)
         except InfeasibleError as exc:
             err_console.print(f"[bold red]infeasible:[/] {escape('; '.join(exc.diagnosis))}",
                               highlight=False, soft_wrap=True)

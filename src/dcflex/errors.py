@@ -15,6 +15,11 @@ class DcflexError(Exception):
     exit_code = 2
 
 
+class DcflexWarning(UserWarning):
+    """Something in the input has no effect or was adjusted; the run goes on (the CLI prints
+    it as a note)."""
+
+
 class ScenarioError(DcflexError):
     """A scenario file is malformed or a field has a wrong value.
 

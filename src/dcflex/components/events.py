@@ -72,12 +72,18 @@ def import_cap_series(inputs: Inputs) -> np.ndarray:
 def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
     """Check every event against the period and its steps (the model acts on whole steps).
 
+    An event wholly outside the period has no effect; a :class:`DcflexWarning` names it (a
+    variant that shortens the period of a base scenario keeps the base's events, so this is
+    not an error, but it must not pass unsaid).
+
     Raises
     ------
     ScenarioError
-        If an event lies wholly outside the period, or starts or ends inside a step.
+        If an event starts or ends inside a step.
     """
-    from dcflex.errors import ScenarioError
+    import warnings
+
+    from dcflex.errors import DcflexWarning, ScenarioError
 
     tz = ctx.timezone
     first = ctx.index[0]
@@ -89,9 +95,12 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
             field = f"events.{kind}[{i}]"
             a, b = _utc(ev.start, tz), _utc(ev.end, tz)
             if b <= first or a >= end:
-                raise ScenarioError(
-                    f"event {ev.start} – {ev.end} lies outside the period "
-                    f"{first.tz_convert(tz)} – {end.tz_convert(tz)}", file=ctx.file, field=field)
+                where = f"{ctx.file} {field}" if ctx.file else field
+                warnings.warn(
+                    f"{where}: event {ev.start} – {ev.end} lies outside the period "
+                    f"{first.tz_convert(tz)} – {end.tz_convert(tz)} and has no effect",
+                    DcflexWarning, stacklevel=2)
+                continue
             for name, t in (("start", a), ("end", b)):
                 if (t - first) % step != pd.Timedelta(0):
                     raise ScenarioError(
