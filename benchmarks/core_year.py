@@ -2,7 +2,7 @@
 
 For each step length, in one process and one run:
   * dcflex total = prepare + baseline twin + build + HiGHS handoff and solve + schedule +
-    metrics (``dcflex.run``), wall clock;
+    metrics (``dcflex.studies.run``), wall clock;
   * HiGHS alone = HiGHS's own run time (``Highs.getRunTime``) solving the very same LP,
     passed to a fresh ``Highs`` object;
 and prints the ratio and the process's peak resident memory.
@@ -29,9 +29,9 @@ REPEATS = 2
 
 
 def measure(step: str) -> dict:
-    from dcflex.run import run
+    from dcflex.model.solve import make_highs
     from dcflex.scenario import load_scenario
-    from dcflex.solve import make_highs
+    from dcflex.studies.run import run
 
     scen = load_scenario(SCENARIO, overrides={"period": {"step": step}})
     # warm imports (pvlib, pyarrow, highspy) so they are not billed to either side
@@ -40,8 +40,8 @@ def measure(step: str) -> dict:
                                                "events": {"demand_response": []}})
     run(small)
 
-    from dcflex.build import build
-    from dcflex.inputs import prepare
+    from dcflex.model.build import build
+    from dcflex.model.inputs import prepare
 
     lp = build(prepare(scen))
     totals, highs_alone, in_run = [], [], []

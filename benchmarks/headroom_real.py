@@ -18,9 +18,9 @@ import time
 
 import pandas as pd
 
-from dcflex.datasets import shared_data
-from dcflex.headroom import headroom_table
-from dcflex.io.eia930 import fill_missing_demand, read_eia930_demand, screen_demand_spikes
+from dcflex.data.datasets import shared_data
+from dcflex.data.readers.eia930 import fill_missing_demand, read_eia930_demand, screen_demand_spikes
+from dcflex.studies.headroom import headroom_table
 
 RATES = (0.0025, 0.005, 0.01, 0.05)
 

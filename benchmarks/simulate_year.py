@@ -14,7 +14,7 @@ Prints
    MPC on perfect, persistence, day-ahead-price and noisy forecasts, and for the threshold and
    baseline policies.
 
-"Total time" is the wall time of :func:`dcflex.simulate.simulate_inputs` without the
+"Total time" is the wall time of :func:`dcflex.studies.operate.simulate.simulate_inputs` without the
 perfect-foresight reference (``value_of_information=False``): forecasts, window LP updates,
 HiGHS, the real-time layer, state carry-over and the metrics. Preparing the inputs (reading the
 files) is timed separately.
@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcflex.datasets import shared_data
-from dcflex.inputs import prepare
-from dcflex.run import run_inputs
+from dcflex.data.datasets import shared_data
+from dcflex.model.inputs import prepare
 from dcflex.scenario import load_scenario
-from dcflex.simulate import schedule_objective, simulate_inputs
+from dcflex.studies.operate.simulate import schedule_objective, simulate_inputs
+from dcflex.studies.run import run_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,8 +62,8 @@ def rebuild_cost(inputs, n: int = 40) -> None:
     """Build each daily window LP from scratch with the core pipeline and solve it cold."""
     import dataclasses
 
-    from dcflex.build import build
-    from dcflex.solve import make_highs, run_highs
+    from dcflex.model.build import build
+    from dcflex.model.solve import make_highs, run_highs
 
     starts = np.flatnonzero(np.asarray(inputs.local_index.hour) == 0)[:n]
     rel = inputs.params["workload"]["releases"]

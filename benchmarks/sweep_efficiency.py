@@ -39,7 +39,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from dcflex.sweep import (  # noqa: E402
+from dcflex.studies.sweep import (  # noqa: E402
     SweepSpec,
     Variant,
     consolidate,

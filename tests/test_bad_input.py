@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dcflex.cli import app
 from dcflex.errors import DataError, ScenarioError
-from dcflex.inputs import prepare
+from dcflex.model.inputs import prepare
 from dcflex.scenario import load_scenario
 
 GPU = base_dict()["workload"]["gpu"]
@@ -347,7 +347,7 @@ def test_weather_file_options_that_would_be_ignored(tmp_path):
 
 
 def test_forecast_group_the_scenario_does_not_have(tmp_path):
-    from dcflex.forecast import resolve_forecasts
+    from dcflex.studies.operate.forecast import resolve_forecasts
 
     inputs = prepare(load_scenario(write_scenario(tmp_path, scenario())))
     with pytest.raises(ScenarioError, match="forecast group 'wind' names no series"):
@@ -374,7 +374,7 @@ def test_run_options_are_checked_before_solving_and_nothing_is_written(tmp_path,
 
 def test_local_times_with_changing_utc_offsets_are_read_as_utc(tmp_path):
     """A local-time export across the spring change: -05:00 then -04:00 (no 02:00 local)."""
-    from dcflex.io.generic import read_generic
+    from dcflex.data.readers.generic import read_generic
 
     path = tmp_path / "local.csv"
     path.write_text("time,price\n2023-03-12T00:00:00-05:00,10\n2023-03-12T01:00:00-05:00,11\n"

@@ -11,7 +11,7 @@ from conftest import base_dict
 from typer.testing import CliRunner
 
 from dcflex.cli import app
-from dcflex.cli_common import atomic_path
+from dcflex.cli.common import atomic_path
 
 runner = CliRunner()
 
@@ -58,7 +58,7 @@ def test_inputs_prints_summary_and_writes_plot(tmp_path):
     # the annual PUE is an energy-weighted mean of the PUE series: within its range
     import re
 
-    from dcflex.inputs import prepare
+    from dcflex.model.inputs import prepare
     from dcflex.scenario import load_scenario
 
     annual = float(re.search(r"annual PUE (\d+\.\d+)", result.output).group(1))

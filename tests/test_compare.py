@@ -12,8 +12,10 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from dcflex.cli_compare import compare_command
-from dcflex.compare import (
+from dcflex.cli.compare import compare_command
+from dcflex.data.datasets import shared_data
+from dcflex.errors import ScenarioError
+from dcflex.studies.compare import (
     SiteEntry,
     compare,
     load_sites,
@@ -21,8 +23,6 @@ from dcflex.compare import (
     pareto_front,
     rank_table,
 )
-from dcflex.datasets import shared_data
-from dcflex.errors import ScenarioError
 
 SITES = Path(__file__).resolve().parents[1] / "scenarios" / "sites"
 REAL = ("caiso-sanjose-2023", "ercot-dallas-2023", "pjm-philadelphia-2023")

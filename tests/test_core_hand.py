@@ -11,9 +11,9 @@ import pytest
 from conftest import base_dict
 
 from dcflex.errors import InfeasibleError
-from dcflex.inputs import prepare
-from dcflex.run import run
+from dcflex.model.inputs import prepare
 from dcflex.scenario import scenario_from_dict
+from dcflex.studies.run import run
 
 
 def hourly(values: dict[int, float], default: float, n: int = 24) -> list[float]:
@@ -203,8 +203,8 @@ def test_batch_deadline_that_cannot_be_met_is_diagnosed():
 
 def test_ledgers_match_metrics_bookkeeping(tmp_path):
     """The LP's own objective ledgers and the schedule-based metrics agree on the cost."""
-    from dcflex.build import build
-    from dcflex.solve import solve_lp
+    from dcflex.model.build import build
+    from dcflex.model.solve import solve_lp
 
     prices = hourly({5: 10.0, 13: 20.0, 18: 200.0}, 50.0)
     gpu = base_dict()["workload"]["gpu"]

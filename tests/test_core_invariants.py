@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from conftest import base_dict
 
-from dcflex.build import build
-from dcflex.inputs import prepare
-from dcflex.pyomo_view import solve_with_pyomo, to_pyomo
-from dcflex.run import run, schedule_from_solution
+from dcflex.model.build import build
+from dcflex.model.inputs import prepare
+from dcflex.model.pyomo_view import solve_with_pyomo, to_pyomo
+from dcflex.model.solve import solve_lp
 from dcflex.scenario import load_scenario, scenario_from_dict
-from dcflex.solve import solve_lp
+from dcflex.studies.run import run, schedule_from_solution
 
 ROOT = Path(__file__).resolve().parents[1]
 TOL = 1e-6
@@ -50,7 +50,7 @@ def test_energy_balance_every_step(caiso):
 def test_work_is_done_on_time(caiso):
     """Every batch release gets exactly its GPU-hours inside its window; training meets its
     floor in every window; inference is served in full."""
-    from dcflex.components.workload import release_windows
+    from dcflex.workloads.batch import release_windows
 
     inputs = caiso.inputs
     rel = inputs.params["workload"]["releases"]["batch"]
@@ -154,7 +154,7 @@ def test_a_constraint_added_in_pyomo_changes_the_result():
     """A researcher's extra constraint (import at most 2 MW at every step) raises the cost."""
     import pyomo.environ as pyo
 
-    from dcflex.pyomo_view import solution_from_pyomo
+    from dcflex.model.pyomo_view import solution_from_pyomo
 
     inputs = prepare(scenario_from_dict(small_full_scenario()))
     lp = build(inputs)

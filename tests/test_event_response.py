@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from dcflex.errors import DataError, ScenarioError
-from dcflex.event_response import (
+from dcflex.scenario import scenario_from_dict
+from dcflex.studies.field.event_response import (
     FLEX_TIERS,
     Cluster,
     EventTrajectory,
@@ -26,8 +27,7 @@ from dcflex.event_response import (
     plan_event,
     window_mask,
 )
-from dcflex.run import run
-from dcflex.scenario import scenario_from_dict
+from dcflex.studies.run import run
 from dcflex.workloads.gpus import GpuType
 from dcflex.workloads.powercap import PowerCapCurve
 

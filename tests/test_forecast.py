@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from dcflex.errors import DataError, ScenarioError
-from dcflex.forecast import (
+from dcflex.model.inputs import prepare
+from dcflex.scenario import scenario_from_dict
+from dcflex.studies.operate.forecast import (
     Forecaster,
     ForecastSpec,
     ar1_errors,
@@ -20,8 +22,6 @@ from dcflex.forecast import (
     parse_forecast_options,
     resolve_forecasts,
 )
-from dcflex.inputs import prepare
-from dcflex.scenario import scenario_from_dict
 
 UNIT_GPU = {"name": "unit", "tdp_w": 1e6, "idle_w": 0.0, "gpus_per_server": 1,
             "server_overhead_w": 0.0}

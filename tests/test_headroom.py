@@ -8,10 +8,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dcflex.cli_headroom import headroom
-from dcflex.datasets import shared_data
+from dcflex.cli.headroom import headroom
+from dcflex.data.datasets import shared_data
+from dcflex.data.readers.eia930 import fill_missing_demand, read_eia930_demand, screen_demand_spikes
 from dcflex.errors import DataError, ScenarioError
-from dcflex.headroom import (
+from dcflex.studies.headroom import (
     HeadroomResult,
     curtailment_events,
     curtailment_mw,
@@ -22,7 +23,6 @@ from dcflex.headroom import (
     plot_duration_curve,
     seasonal_thresholds,
 )
-from dcflex.io.eia930 import fill_missing_demand, read_eia930_demand, screen_demand_spikes
 
 N = 8760  # hours of 2021
 

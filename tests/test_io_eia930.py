@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dcflex.datasets import shared_data
-from dcflex.errors import DataError
-from dcflex.io.eia930 import (
+from dcflex.data.datasets import shared_data
+from dcflex.data.readers.eia930 import (
     fill_missing_demand,
     find_eia930_file,
     read_eia930_demand,
     screen_demand_spikes,
 )
+from dcflex.errors import DataError
 
 FOLDER = "eia930-cleaned-demand"
 FILES = {

@@ -8,16 +8,16 @@ import pandas as pd
 import pvlib
 import pytest
 
-from dcflex.datasets import shared_data
+from dcflex.data.datasets import shared_data
+from dcflex.data.readers import FORMATS, read_series
+from dcflex.data.readers.caiso import read_caiso_oasis_lmp
+from dcflex.data.readers.dcrl import read_dcrl_eia
+from dcflex.data.readers.electricitymaps import read_electricitymaps
+from dcflex.data.readers.entsoe import read_entsoe_wide
+from dcflex.data.readers.greendcc import read_greendcc_price
+from dcflex.data.readers.openmeteo import read_openmeteo
+from dcflex.data.readers.weather import read_nsrdb, read_pvgis_tmy, read_srw, read_tmy3
 from dcflex.errors import DataError
-from dcflex.io import FORMATS, read_series
-from dcflex.io.caiso import read_caiso_oasis_lmp
-from dcflex.io.dcrl import read_dcrl_eia
-from dcflex.io.electricitymaps import read_electricitymaps
-from dcflex.io.entsoe import read_entsoe_wide
-from dcflex.io.greendcc import read_greendcc_price
-from dcflex.io.openmeteo import read_openmeteo
-from dcflex.io.weather import read_nsrdb, read_pvgis_tmy, read_srw, read_tmy3
 
 TMY3 = Path(pvlib.__file__).parent / "data" / "723170TYA.CSV"
 HOPP = "hopp-nrel"

@@ -11,7 +11,7 @@ import pandas as pd
 import pvlib
 import pytest
 
-from dcflex.datasets import shared_data
+from dcflex.data.datasets import shared_data
 from dcflex.errors import DataError, ScenarioError
 from dcflex.physics import (
     annual_pue,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from dcflex.datasets import shared_data
+from dcflex.data.datasets import shared_data
 from dcflex.errors import DataError, ScenarioError
 from dcflex.workloads.gpus import GPU_CATALOG
 from dcflex.workloads.powercap import (

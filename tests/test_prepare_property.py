@@ -14,7 +14,7 @@ from conftest import base_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dcflex.inputs import prepare
+from dcflex.model.inputs import prepare
 from dcflex.scenario import scenario_from_dict
 
 RANGES = {  # declared unit range per column prefix

@@ -23,10 +23,10 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from typer.testing import CliRunner
 
-from dcflex.cli_replay import replay_command
-from dcflex.datasets import shared_data
+from dcflex.cli.replay import replay_command
+from dcflex.data.datasets import shared_data
 from dcflex.errors import DataError, ScenarioError
-from dcflex.replay import (
+from dcflex.studies.field.replay import (
     SITE_TZ,
     plot_replay,
     read_cluster_power,

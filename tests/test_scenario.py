@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 from conftest import base_dict
 
-from dcflex.inputs import prepare
+from dcflex.model.inputs import prepare
 from dcflex.scenario import load_scenario
 
 CLASSES = {"chat": {"kind": "inference", "servers": 1, "utilization": 0.5}}

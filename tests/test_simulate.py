@@ -13,16 +13,21 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from dcflex.baseline import baseline_schedule
-from dcflex.cli_simulate import simulate_command
-from dcflex.datasets import shared_data
+from dcflex.cli.simulate import simulate_command
+from dcflex.data.datasets import shared_data
 from dcflex.errors import ScenarioError
-from dcflex.forecast import Forecaster, resolve_forecasts
-from dcflex.inputs import prepare
-from dcflex.policies import MpcPolicy, State, ThresholdPolicy, Window, make_plant
-from dcflex.run import run, run_inputs
+from dcflex.model.inputs import prepare
+from dcflex.model.twin import baseline_schedule
 from dcflex.scenario import load_scenario, scenario_from_dict
-from dcflex.simulate import replan_steps, schedule_objective, simulate, simulate_inputs
+from dcflex.studies.operate.forecast import Forecaster, resolve_forecasts
+from dcflex.studies.operate.policies import MpcPolicy, State, ThresholdPolicy, Window, make_plant
+from dcflex.studies.operate.simulate import (
+    replan_steps,
+    schedule_objective,
+    simulate,
+    simulate_inputs,
+)
+from dcflex.studies.run import run, run_inputs
 
 UNIT_GPU = {"name": "unit", "tdp_w": 1e6, "idle_w": 0.0, "gpus_per_server": 1,
             "server_overhead_w": 0.0}
@@ -410,8 +415,8 @@ def test_real_time_layer_sheds_work_only_above_the_import_limit():
     """The actual load in one step is 0.68 MW above the planned import and 0.32 MW short of
     the 1.5 MW import limit once the battery discharges 0.5 MW more. Only the month-peak guard
     is exceeded (peak so far 1.0 MW), which must not cut training: it stays at full power."""
-    from dcflex.policies import Decisions
-    from dcflex.simulate import _new_out, apply_decisions
+    from dcflex.studies.operate.policies import Decisions
+    from dcflex.studies.operate.simulate import _new_out, apply_decisions
 
     d = site_dict(days=2)
     d["grid"]["import_limit_mw"] = 1.5

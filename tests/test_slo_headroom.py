@@ -12,13 +12,13 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from dcflex.baseline import baseline_schedule
-from dcflex.cli_compare import slo_headroom_command
+from dcflex.cli.compare import slo_headroom_command
 from dcflex.errors import DataError, InfeasibleError
-from dcflex.inputs import prepare
-from dcflex.run import run_inputs
+from dcflex.model.inputs import prepare
+from dcflex.model.twin import baseline_schedule
 from dcflex.scenario import scenario_from_dict
-from dcflex.slo_headroom import (
+from dcflex.studies.run import run_inputs
+from dcflex.studies.slo_headroom import (
     curtailment_rate_at,
     event_blocks,
     firm_size_factor,
@@ -229,7 +229,7 @@ def test_demand_of_another_year_is_refused(grid_demand):
 def test_ercot_2023_peak_hour_limits_the_dallas_site():
     """Real data: ERCOT's 2023 peak (85,432 MW, EIA stamp 2023-08-10 23:00 UTC = hour ending
     18:00 CDT) sits 112 MW under the 2020-2024 summer record (85,544 MW, Aug 2024)."""
-    from dcflex.datasets import shared_data
+    from dcflex.data.datasets import shared_data
 
     demand = read_grid_demand(shared_data("eia930-cleaned-demand", "ERCO_raw_2020-2024.csv"),
                               "ERCO")

@@ -19,11 +19,11 @@ import yaml
 from conftest import base_dict
 from typer.testing import CliRunner
 
-from dcflex.cli_sweep import sweep_command, sweep_report_command
+from dcflex.cli.sweep import sweep_command, sweep_report_command
 from dcflex.errors import DcflexError, ScenarioError
-from dcflex.run import run
 from dcflex.scenario import load_scenario
-from dcflex.sweep import (
+from dcflex.studies.run import run
+from dcflex.studies.sweep import (
     combinations,
     consolidate,
     dask_client,

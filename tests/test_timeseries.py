@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dcflex.errors import DataError
-from dcflex.timeseries import (
+from dcflex.data.timeseries import (
     align_to_index,
     check_index,
     map_typical_year,
     regular_index,
     to_utc,
 )
+from dcflex.errors import DataError
 
 
 def _hourly(values, start="2023-01-01 00:00", tz="UTC"):

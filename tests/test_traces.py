@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dcflex.datasets import shared_data
+from dcflex.data.datasets import shared_data
 from dcflex.errors import ScenarioError
 from dcflex.workloads.synthetic import (
     AZURE_MINUTE_CV,

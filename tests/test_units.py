@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dcflex.data.units import convert, normalize_unit, unit_family, units_equivalent
 from dcflex.errors import DataError
-from dcflex.units import convert, normalize_unit, unit_family, units_equivalent
 
 
 @pytest.mark.parametrize(

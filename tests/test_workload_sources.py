@@ -9,9 +9,9 @@ import pytest
 from conftest import base_dict
 
 from dcflex.errors import ScenarioError
-from dcflex.inputs import prepare
-from dcflex.run import run
+from dcflex.model.inputs import prepare
 from dcflex.scenario import scenario_from_dict
+from dcflex.studies.run import run
 from dcflex.workloads.gpus import gpu_type
 
 

@@ -1,0 +1,162 @@
+"""``dcflex compare`` and ``dcflex slo-headroom``.
+
+The CLI owner registers them with ``app.command("compare")(compare_command)`` and
+``app.command("slo-headroom")(slo_headroom_command)``. Errors print as one line
+(:func:`dcflex.cli.common.handle_errors`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dcflex.cli.common import (
+    check_output_dir,
+    console,
+    err_console,
+    handle_errors,
+    print_frame,
+    write_text_atomic,
+)
+
+#: Columns of the printed compare table (every column is in compare.csv).
+SHOWN = (
+    "rank", "total_cost_usd", "average_cost_usd_per_mwh", "emissions_average_t",
+    "emissions_marginal_t", "cfe_score", "renewable_share", "annual_pue", "peak_import_mw",
+    "load_factor", "dr_revenue_usd", "flexibility_value_usd", "headroom_mw", "headroom_basis",
+    "pareto",
+)
+
+
+def _gap_policy(value: str) -> str:
+    if value not in ("error", "interpolate", "ffill"):
+        raise typer.BadParameter(f"expected error, interpolate or ffill, got {value!r}",
+                                 param_hint="--gap-policy")
+    return value
+
+
+@handle_errors
+def compare_command(
+    files: Annotated[list[Path], typer.Argument(
+        help="Scenario files to compare, or sites files (a 'sites:' list) to expand.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for compare.csv/.parquet, monthly_pue.csv and PNG plots.")]
+        = None,
+    processes: Annotated[int | None, typer.Option(
+        help="Worker processes (default: one per site, at most the CPU count).")] = None,
+    rank_by: Annotated[str | None, typer.Option(
+        help="Metric to rank by (default: the sites file's rank_by, else total_cost_usd).")]
+        = None,
+    emissions_basis: Annotated[str, typer.Option(
+        help="Emissions axis of the Pareto front: average or marginal.")] = "average",
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Run candidate sites with their business-as-usual twins and print a ranked table.
+
+    A site that fails is reported in red and the others still finish; the command then exits
+    with code 2 after writing the outputs of the rest.
+    """
+    from dcflex.studies.compare import compare, is_sites_file, load_sites
+
+    check_output_dir(out)
+    if emissions_basis not in ("average", "marginal"):
+        raise typer.BadParameter(f"expected average or marginal, got {emissions_basis!r}",
+                                 param_hint="--emissions-basis")
+    if rank_by is None:
+        for f in files:
+            if is_sites_file(f):
+                rank_by = load_sites(f)[1].get("rank_by")
+                break
+    rank_by = rank_by or "total_cost_usd"
+    result = compare(list(files), processes, rank_by=rank_by,
+                     emissions_basis=emissions_basis,  # type: ignore[arg-type]
+                     progress=progress)
+    if len(result.table):
+        shown = result.table[[c for c in SHOWN if c in result.table]]
+        print_frame(shown, title=f"{len(result.table)} sites ranked by {rank_by}")
+        bases = sorted(set(result.table["headroom_basis"]))
+        console.print(
+            "headroom_mw: " + "; ".join({
+                "slo": "slo = SLO-aware headroom of the site's balancing authority (MW of the "
+                       "largest data center of this design the grid connects)",
+                "interconnection": "interconnection = import limit - flexible peak import "
+                                   "(MW of the site's own connection left unused)",
+            }[b] for b in bases), highlight=False)
+        for s in result.summaries.values():
+            if s.slo is not None:
+                console.print(s.slo.explanation, highlight=False)
+    for label, message in result.failures.items():
+        err_console.print(f"[bold red]failed:[/] {label}: {message}", highlight=False,
+                          soft_wrap=True)
+    if out is not None:
+        written = result.write(out)
+        console.print(f"wrote {len(written)} files to {out}/")
+    if result.failures:
+        raise typer.Exit(2)
+
+
+@handle_errors
+def slo_headroom_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file of the site.")],
+    demand: Annotated[Path, typer.Argument(
+        help="EIA-930 demand CSV, or a folder of <BA>_*.csv files (then --ba picks one).")],
+    ba: Annotated[str, typer.Option(
+        "--ba", help="Balancing authority: PJM, ERCO (ERCOT), CISO (CAISO), TEX.")],
+    rate: Annotated[float, typer.Option(
+        help="Curtailment rate the grid allows, percent.")] = 0.5,
+    column: Annotated[str, typer.Option(
+        help="Demand column: demand_mw (raw) or demand_cleaned_mw.")] = "demand_mw",
+    gap_policy: Annotated[str, typer.Option(
+        help="Site steps without demand data: error, interpolate or ffill.")] = "error",
+    tz: Annotated[str | None, typer.Option(
+        help="Time zone whose months define the seasons (default: UTC).")] = None,
+    rtol: Annotated[float, typer.Option(
+        help="Relative tolerance of the bisection on size, percent.")] = 1.0,
+    full_period: Annotated[bool, typer.Option(
+        "--full-period/--event-blocks",
+        help="Optimize the whole period at each size (slow) instead of the event blocks.")]
+        = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Folder for slo_headroom.json and slo_headroom_events.csv.")]
+        = None,
+) -> None:
+    """Largest data center of this design the grid connects when the site absorbs every
+    curtailment hour within its workload tiers and deadlines."""
+    from dcflex.studies.slo_headroom import read_grid_demand, slo_headroom
+
+    if not 0 < rate < 100:
+        raise typer.BadParameter(f"expected a percentage between 0 and 100, got {rate}",
+                                 param_hint="--rate")
+    series = read_grid_demand(demand, ba, column=column)
+    with console.status(f"bisecting the size of {scenario} ..."):
+        res = slo_headroom(scenario, series, rate=rate / 100, tz=tz, rtol=rtol / 100,
+                           full_period=full_period,
+                           gap_policy=_gap_policy(gap_policy))  # type: ignore[arg-type]
+    console.print(
+        f"{ba}: {series.attrs.get('screened_hours', 0)} spike hours screened, "
+        f"{series.attrs.get('dropped_hours', 0)} missing hours dropped from the record; "
+        f"{res.demand_filled_steps} site steps filled; thresholds summer "
+        f"{res.thresholds['summer_mw']:,.0f} MW, winter {res.thresholds['winter_mw']:,.0f} MW",
+        highlight=False)
+    summary = res.summary().drop("site").to_frame(name="value")
+    print_frame(summary, title=f"SLO-aware headroom, {res.site}")
+    console.print(res.explanation, highlight=False)
+    if len(res.events):
+        cols = ["start_local", "end_local", "duration_h", "max_curtailment_mw", "energy_mwh"]
+        print_frame(res.events[cols].head(20),
+                    title=f"curtailment events at {res.headroom_mw:,.0f} MW (first 20)")
+    if out is not None:
+        from dcflex.cli.common import atomic_path
+
+        out.mkdir(parents=True, exist_ok=True)
+        doc = {**res.summary().to_dict(), "reason": res.reason, "explanation": res.explanation,
+               "thresholds": {k: str(v) if not isinstance(v, int | float) else v
+                              for k, v in res.thresholds.items()}}
+        write_text_atomic(out / "slo_headroom.json", json.dumps(doc, indent=2, default=str))
+        with atomic_path(out / "slo_headroom_events.csv") as tmp:
+            res.events.to_csv(tmp, index=False)
+        console.print(f"wrote slo_headroom.json and slo_headroom_events.csv to {out}/")

@@ -1,0 +1,345 @@
+"""Workload component: GPU fleet → IT power, for inference, training and batch classes.
+
+Classes (each on its own dedicated servers):
+
+* inference — must-serve; IT power follows GPU utilization. A ``degradable_share`` of the
+  dynamic power may be shed at a penalty per MWh not served.
+* training — GPU power fraction ``y`` per step between idle and 1 (power capping; idle =
+  paused); throughput ``x <= f(y)`` with ``f`` the concave piecewise-linear power-cap curve,
+  written as one row per segment (the hypograph). The SLO tier is a floor on the average of
+  ``x`` over each window; every delivered unit of throughput has a value (USD per GPU-hour).
+  Pausing and resuming cost nothing here (a restart cost would need integer variables, or
+  an LP relaxation of them, on every hourly step); the minute-level event planner
+  (:mod:`dcflex.studies.field.event_response`) charges restarts, and the SLO floor bounds how much
+  pausing
+  a window can hold.
+* batch — GPU-hours released at times with deadlines. ``g_j[t]`` GPUs run release ``j`` in
+  step ``t`` inside its window; Σ_t g_j[t] Δt = W_j exactly (shifting moves work, it does
+  not delete it) and Σ_j g_j[t] <= GPUs of the class.
+
+Server power = non-GPU overhead (always on) + GPU power; idle GPUs draw idle power.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from dcflex.data.series import SeriesContext
+from dcflex.errors import ScenarioError
+from dcflex.model.lp import ModelBuilder
+from dcflex.model.prepared import Inputs, Prepared
+from dcflex.scenario import BatchClass, InferenceClass, Scenario, TrainingClass
+from dcflex.workloads.batch import release_windows
+from dcflex.workloads.powercap import upper_concave_hull
+
+NAME = "workload"
+W_TO_MW = 1e-6
+
+# Family used when a training class names no curve: the concave fit of the pre-training
+# workloads of the Emerald AI / NVIDIA DVFS sweep (Colangelo et al. 2025, arXiv:2507.00909),
+# see :data:`dcflex.workloads.powercap.FAMILY_POINTS`. The fits were made on A100s (400 W);
+# on another GPU type the curve is kept in fractions of TDP and re-anchored at that GPU's
+# idle fraction (:func:`curve_for_gpu`) — an assumption, since DVFS behaviour differs by chip.
+DEFAULT_CURVE_FAMILY = "pretraining"
+
+
+@dataclass(frozen=True)
+class ClassParams:
+    """Static power parameters of one workload class (MW unless noted)."""
+
+    name: str
+    kind: str
+    n_servers: int
+    n_gpus: int
+    overhead_mw: float
+    gpu_idle_mw: float
+    gpu_tdp_mw: float
+    curve: tuple[tuple[float, float], ...] | None = None
+
+    @property
+    def idle_mw(self) -> float:
+        """Class power with every GPU idle, MW."""
+        return self.overhead_mw + self.gpu_idle_mw
+
+    @property
+    def full_mw(self) -> float:
+        """Class power with every GPU at TDP, MW."""
+        return self.overhead_mw + self.gpu_tdp_mw
+
+    @property
+    def uncapped_mw(self) -> float:
+        """Class power of uncapped training, MW: GPUs draw the least power that gives full
+        throughput (measured uncapped draw is below TDP; the fitted curves saturate there)."""
+        if self.curve is None:
+            return self.full_mw
+        saturation = min(p for p, x in self.curve if x >= 1.0 - 1e-9)
+        return self.overhead_mw + self.gpu_tdp_mw * saturation
+
+
+def curve_for_gpu(points: Sequence[Sequence[float]], idle_fraction: float
+                  ) -> tuple[tuple[float, float], ...]:
+    """Anchor a curve at this GPU's idle fraction (paused: idle power, no work); keep it concave.
+
+    Parameters
+    ----------
+    points : sequence of (power fraction of TDP, throughput fraction)
+    idle_fraction : float
+        Idle power / TDP of the fleet's GPU.
+    """
+    pts = np.array([(float(p), float(x)) for p, x in points if p > idle_fraction + 1e-9])
+    p, x = upper_concave_hull(pts[:, 0], pts[:, 1], idle_fraction)
+    return tuple(zip(p.tolist(), x.tolist(), strict=True))
+
+
+def curve_segments(curve: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Slopes and intercepts of the segments: x <= slope_k · y + intercept_k for all k."""
+    p = np.array([c[0] for c in curve])
+    x = np.array([c[1] for c in curve])
+    slopes = np.diff(x) / np.diff(p)
+    intercepts = x[:-1] - slopes * p[:-1]
+    return slopes, intercepts
+
+
+def _gpu(scenario: Scenario):
+    from dcflex.workloads.gpus import gpu_type
+
+    spec = scenario.workload.gpu
+    try:
+        return gpu_type(spec if isinstance(spec, str) else spec.model_dump())
+    except ScenarioError:
+        raise
+    except (KeyError, ValueError) as exc:
+        raise ScenarioError(str(exc), file=scenario.source_file, field="workload.gpu") from None
+
+
+def _resolve_curve(cls: TrainingClass, name: str, scenario: Scenario):
+    if isinstance(cls.curve, str):
+        from dcflex.workloads.powercap import builtin_family_points
+
+        family = DEFAULT_CURVE_FAMILY if cls.curve == "default" else cls.curve
+        try:
+            return builtin_family_points(family)
+        except KeyError as exc:
+            raise ScenarioError(
+                str(exc), file=scenario.source_file, field=f"workload.classes.{name}.curve"
+            ) from None
+    pts = sorted(cls.curve)
+    field = f"workload.classes.{name}.curve"
+    if abs(pts[-1][0] - 1) > 1e-9 or abs(pts[-1][1] - 1) > 1e-9:
+        raise ScenarioError(f"must end at [1, 1], got {list(pts[-1])}",
+                            file=scenario.source_file, field=field)
+    slopes, _ = curve_segments(pts)
+    if np.any(np.diff(slopes) > 1e-9) or np.any(slopes < 0):
+        raise ScenarioError("must be increasing and concave (slopes non-increasing)",
+                            file=scenario.source_file, field=field)
+    return tuple(pts)
+
+
+def trace_releases(cls: BatchClass, n_gpus: int, ctx: SeriesContext) -> pd.DataFrame:
+    """Daily releases from a job trace, moved onto the period (see :class:`BatchTrace`)."""
+    from dcflex.data.series import resolve_data_path
+    from dcflex.workloads.traces import batch_releases_from_jobs, read_philly
+
+    tr = cls.trace
+    jobs = read_philly(resolve_data_path(tr.file), tz=tr.tz)
+    week = pd.Timedelta(days=7)
+    first = jobs["submit_utc"].min().floor("D")
+    shift = ((ctx.index[0].floor("D") - first) // week) * week
+    jobs = jobs.assign(submit_utc=jobs["submit_utc"] + shift)
+    rel = batch_releases_from_jobs(
+        jobs, step="1D", slack_factor=tr.slack_factor,
+        scale_to_gpus=max(1, int(round(tr.utilization * n_gpus))),
+        max_window=pd.Timedelta(hours=tr.max_window_h),
+    )
+    return rel
+
+
+def releases_frame(cls: BatchClass, name: str, ctx: SeriesContext, n_gpus: int
+                   ) -> pd.DataFrame:
+    """Batch releases as a frame of release/deadline (UTC) and GPU-hours."""
+    tz = ctx.timezone
+    end = ctx.index[-1] + pd.Timedelta(hours=ctx.step_hours)
+    if cls.trace is not None or cls.synthetic is not None:
+        if cls.trace is not None:
+            rel = trace_releases(cls, n_gpus, ctx)
+        else:
+            from dcflex.workloads.synthetic import synthetic_batch_releases
+
+            syn = cls.synthetic
+            rel = synthetic_batch_releases(
+                ctx.index, syn.gpu_hours_per_day, syn.seed, slack_factor=syn.slack_factor,
+                max_window=pd.Timedelta(hours=syn.max_window_h))
+        # work due after the period belongs to the next one
+        rel = rel[(rel["release_utc"] >= ctx.index[0]) & (rel["deadline_utc"] <= end)]
+        return rel[["release_utc", "deadline_utc", "gpu_hours"]].reset_index(drop=True)
+    if cls.gpu_hours_per_day is not None:
+        # releases and deadlines are local wall-clock times, so a 24 h deadline is the next
+        # local midnight even across a daylight-saving change (a 23 h or 25 h day)
+        days = pd.date_range(
+            pd.Timestamp(ctx.scenario.period.start), pd.Timestamp(ctx.scenario.period.end),
+            freq="D", inclusive="left",
+        )
+
+        def local_to_utc(stamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
+            return stamps.tz_localize(tz, ambiguous=False,
+                                      nonexistent="shift_forward").tz_convert("UTC")
+
+        rel = pd.DataFrame({
+            "release_utc": local_to_utc(days),
+            "deadline_utc": local_to_utc(days + pd.Timedelta(hours=cls.deadline_h)),
+            "gpu_hours": cls.gpu_hours_per_day,
+        })
+    else:
+        def utc(t):
+            ts = pd.Timestamp(t)
+            return (ts.tz_localize(tz) if ts.tzinfo is None else ts).tz_convert("UTC")
+
+        rel = pd.DataFrame({
+            "release_utc": [utc(r.release) for r in cls.releases],
+            "deadline_utc": [utc(r.deadline) for r in cls.releases],
+            "gpu_hours": [r.gpu_hours for r in cls.releases],
+        })
+    late = rel["deadline_utc"] > end
+    if late.any():
+        first = rel.loc[late, "deadline_utc"].iloc[0]
+        raise ScenarioError(
+            f"deadline {first.tz_convert(tz)} lies after the end of the period "
+            f"({end.tz_convert(tz)})",
+            file=ctx.file, field=f"workload.classes.{name}",
+        )
+    return rel.reset_index(drop=True)
+
+
+def inference_utilization(cls: InferenceClass, name: str, ctx: SeriesContext) -> pd.Series:
+    """GPU utilization per step (fraction) from a series, the Azure trace or the generator.
+
+    Trace and generator shapes have mean 1; they are scaled to the mean utilization and
+    clipped at full utilization (a clipped peak is reported in the series' maximum).
+    """
+    field = f"workload.classes.{name}"
+    if cls.utilization is not None:
+        return ctx.resolve(cls.utilization, f"{field}.utilization", "fraction", lo=0.0, hi=1.0)
+    if cls.azure_trace is not None:
+        from dcflex.data.series import resolve_data_path
+        from dcflex.workloads.traces import inference_shape, read_azure_llm, token_rate_per_minute
+
+        tr = cls.azure_trace
+        rate = token_rate_per_minute(*[read_azure_llm(resolve_data_path(f)) for f in tr.files])
+        shape = inference_shape(ctx.index, rate, ctx.timezone, seed=tr.seed)
+        util = tr.mean_utilization * shape
+    else:
+        from dcflex.workloads.synthetic import synthetic_inference_profile
+
+        syn = cls.synthetic
+        util = synthetic_inference_profile(ctx.index, syn.mean_utilization, syn.peak_to_mean,
+                                           syn.seed, tz=ctx.timezone)
+    return util.clip(upper=1.0).rename(f"{field}.utilization")
+
+
+def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
+    """IT demand series of inference classes and the static parameters of every class."""
+    gpu = _gpu(scenario)
+    out = Prepared(params={"classes": {}, "releases": {}})
+    for name, cls in scenario.workload.classes.items():
+        n_gpus = cls.servers * gpu.gpus_per_server
+        curve = None
+        if isinstance(cls, TrainingClass):
+            steps = cls.window_h / ctx.step_hours
+            if abs(steps - round(steps)) > 1e-9:
+                raise ScenarioError(
+                    f"the SLO window must be a whole number of {scenario.period.step} steps, "
+                    f"got {cls.window_h:g} h", file=ctx.file,
+                    field=f"workload.classes.{name}.window_h")
+            # every curve ends at (1, 1) (validated), above any GPU's idle fraction
+            curve = curve_for_gpu(_resolve_curve(cls, name, scenario), gpu.idle_w / gpu.tdp_w)
+        params = ClassParams(
+            name=name,
+            kind=cls.kind,
+            n_servers=cls.servers,
+            n_gpus=n_gpus,
+            overhead_mw=cls.servers * gpu.server_overhead_w * W_TO_MW,
+            gpu_idle_mw=n_gpus * gpu.idle_w * W_TO_MW,
+            gpu_tdp_mw=n_gpus * gpu.tdp_w * W_TO_MW,
+            curve=curve,
+        )
+        out.params["classes"][name] = params
+        if isinstance(cls, InferenceClass):
+            util = inference_utilization(cls, name, ctx)
+            demand = params.idle_mw + (params.gpu_tdp_mw - params.gpu_idle_mw) * util
+            out.series[f"inference_demand_mw__{name}"] = (demand, "MW")
+        elif isinstance(cls, BatchClass):
+            out.params["releases"][name] = releases_frame(cls, name, ctx, n_gpus)
+    return out
+
+
+def add_block(builder: ModelBuilder, inputs: Inputs) -> None:
+    """Add per-class IT power variables, their constraints and the ``it_power_mw`` total."""
+    T, dt = builder.n_steps, builder.step_hours
+    scenario = inputs.scenario
+    p = inputs.params[NAME]
+    class_vars = []
+    for name, cls in scenario.workload.classes.items():
+        cp: ClassParams = p["classes"][name]
+        if isinstance(cls, InferenceClass):
+            demand = inputs.series[f"inference_demand_mw__{name}"].to_numpy()
+            dyn = demand - cp.idle_mw
+            lb = cp.idle_mw + (1 - cls.degradable_share) * dyn
+            v = builder.add_variables(f"inference_it_mw__{name}", lb=lb, ub=demand)
+            if cls.degradable_share > 0:
+                pen = cls.degradation_penalty_usd_per_mwh * dt
+                builder.add_objective("cost_usd", v, -pen)
+                builder.add_constant("cost_usd", pen * float(demand.sum()))
+            class_vars.append(v)
+        elif isinstance(cls, TrainingClass):
+            v = builder.add_variables(f"training_it_mw__{name}", lb=cp.idle_mw, ub=cp.full_mw)
+            x = builder.add_variables(f"training_throughput__{name}", lb=0.0, ub=1.0,
+                                      unit="fraction")
+            slopes, intercepts = curve_segments(cp.curve)
+            # y = (p - overhead) / gpu_tdp ; x - s y <= c  <=>  x - (s/G) p <= c - s OH / G
+            G, OH = cp.gpu_tdp_mw, cp.overhead_mw
+            for k, (s, c) in enumerate(zip(slopes, intercepts, strict=True)):
+                builder.add_constraints(
+                    f"training_curve__{name}__{k}", [(x, 1.0), (v, -s / G)],
+                    ub=c - s * OH / G,
+                )
+            w = max(1, int(round(cls.window_h / dt)))
+            starts = np.arange(0, T, w)
+            if cls.min_throughput > 0:
+                rows = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, T)))
+                M = sp.csr_matrix((np.ones(T), (rows, np.arange(T))), shape=(len(starts), T))
+                lengths = np.diff(np.append(starts, T))
+                builder.add_constraints(f"training_slo__{name}", [(x, M)],
+                                        lb=cls.min_throughput * lengths)
+            builder.add_objective("value_usd", x, cls.value_usd_per_gpu_hour * cp.n_gpus * dt)
+            class_vars.append(v)
+        else:
+            rel = p["releases"][name]
+            windows = release_windows(rel, inputs.index)
+            sizes = [max(0, b - a) for a, b in windows]
+            g = builder.add_variables(f"batch_gpus__{name}", lb=0.0, ub=cp.n_gpus,
+                                      size=sum(sizes), unit="GPU")
+            cols = np.arange(sum(sizes))
+            steps = np.concatenate([np.arange(a, a + n) for (a, _), n in zip(windows, sizes,
+                                                                            strict=True)]
+                                   ) if sizes else np.zeros(0, int)
+            owner = np.repeat(np.arange(len(sizes)), sizes)
+            work = sp.csr_matrix((np.full(len(cols), dt), (owner, cols)),
+                                 shape=(len(sizes), len(cols)))
+            gpu_h = rel["gpu_hours"].to_numpy(dtype=float)
+            builder.add_constraints(f"batch_work__{name}", [(g, work)], lb=gpu_h, ub=gpu_h)
+            per_step = sp.csr_matrix((np.ones(len(cols)), (steps, cols)), shape=(T, len(cols)))
+            v = builder.add_variables(f"batch_it_mw__{name}", lb=cp.idle_mw, ub=cp.full_mw)
+            per_gpu = (cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus
+            # class power = idle + (TDP - idle) per running GPU; running GPUs <= class GPUs
+            builder.add_constraints(f"batch_power__{name}", [(v, 1.0), (g, -per_gpu * per_step)],
+                                    lb=cp.idle_mw, ub=cp.idle_mw)
+            builder.add_constraints(f"batch_capacity__{name}", [(g, per_step)], ub=cp.n_gpus)
+            class_vars.append(v)
+    it = builder.add_variables("it_power_mw", lb=0.0)
+    builder.add_constraints("it_power_sum", [(it, 1.0)] + [(v, -1.0) for v in class_vars],
+                            lb=0.0, ub=0.0)

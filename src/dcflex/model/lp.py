@@ -1,0 +1,308 @@
+"""Assembly of the linear program: named variable blocks and sparse constraint blocks.
+
+Each component adds its blocks to a :class:`ModelBuilder`; :meth:`ModelBuilder.build` stacks
+them into one :class:`LinearProgram` (CSC matrix, bounds, costs) that :mod:`dcflex.model.solve`
+hands to HiGHS and :func:`dcflex.model.pyomo_view.to_pyomo` renders as a Pyomo model. This layer has
+no algebra of its own: a block is an offset and a length, a constraint block is a list of
+(variable block, coefficient matrix) pairs and row bounds.
+
+The site's power balance is the one constraint every component touches; components register
+their terms with :meth:`ModelBuilder.add_balance_term` and the builder writes the rows last,
+so adding a component never edits the others.
+
+Objective terms go to named ledgers (``cost_usd``, ``emissions_avg_t``, ``value_usd``, ...);
+the objective chosen in the scenario combines them. ``tie_break`` holds tiny preferences that
+only choose among schedules of equal cost (it is never reported as a cost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+LEDGERS = ("cost_usd", "emissions_avg_t", "emissions_marginal_t", "value_usd", "tie_break")
+
+
+@dataclass(frozen=True)
+class VarBlock:
+    """A named array of variables: columns ``start .. start + size - 1`` of the LP.
+
+    Attributes
+    ----------
+    name : str
+        Unique name, carrying the unit (``grid_import_mw``).
+    start : int
+        First column.
+    size : int
+        Number of variables.
+    per_step : bool
+        True if the block has one variable per time step (becomes a schedule column).
+    unit : str
+        Unit of the variables.
+    """
+
+    name: str
+    start: int
+    size: int
+    per_step: bool
+    unit: str
+
+    @property
+    def cols(self) -> np.ndarray:
+        return np.arange(self.start, self.start + self.size, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """A named group of constraint rows ``start .. start + size - 1``."""
+
+    name: str
+    start: int
+    size: int
+
+
+@dataclass
+class LinearProgram:
+    """The assembled LP: minimize c·x + offset s.t. row_lb <= A x <= row_ub, col_lb <= x <= col_ub.
+
+    Attributes
+    ----------
+    ledgers : dict of str to numpy.ndarray
+        Per-ledger cost vectors (``cost_usd`` etc.) and ``ledger_offsets`` constants, so a
+        solution can be priced term by term.
+    """
+
+    c: np.ndarray
+    offset: float
+    A: sp.csc_matrix
+    col_lb: np.ndarray
+    col_ub: np.ndarray
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    blocks: dict[str, VarBlock]
+    row_blocks: dict[str, RowBlock]
+    ledgers: dict[str, np.ndarray]
+    ledger_offsets: dict[str, float]
+    index: pd.DatetimeIndex
+    step_hours: float
+
+    @property
+    def num_col(self) -> int:
+        return len(self.c)
+
+    @property
+    def num_row(self) -> int:
+        return self.A.shape[0]
+
+    def values(self, x: np.ndarray, name: str) -> np.ndarray:
+        """Slice the values of block ``name`` out of a full solution vector."""
+        b = self.blocks[name]
+        return x[b.start : b.start + b.size]
+
+
+def _as_matrix(coef: float | np.ndarray | sp.spmatrix, n_rows: int, size: int) -> sp.spmatrix:
+    """Turn a scalar, a 1-D array (diagonal) or a matrix into an (n_rows × size) sparse matrix."""
+    if sp.issparse(coef):
+        m = coef
+    elif np.isscalar(coef):
+        if n_rows != size:
+            raise ValueError(f"scalar coefficient needs n_rows == size, got {n_rows} and {size}")
+        m = sp.identity(size, format="coo") * float(coef)
+    else:
+        arr = np.asarray(coef, dtype=float)
+        if arr.ndim == 1:
+            if n_rows != size or len(arr) != size:
+                raise ValueError("diagonal coefficient needs n_rows == size == len(coef)")
+            m = sp.diags(arr, format="coo")
+        else:
+            m = sp.coo_matrix(arr)
+    if m.shape != (n_rows, size):
+        raise ValueError(f"coefficient shape {m.shape} != ({n_rows}, {size})")
+    return m
+
+
+@dataclass
+class ModelBuilder:
+    """Collects variable blocks, constraint blocks, balance terms and objective terms.
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        UTC time steps of the model.
+    step_hours : float
+        Step length, h (energy = power × step_hours).
+    """
+
+    index: pd.DatetimeIndex
+    step_hours: float
+    _blocks: dict[str, VarBlock] = field(default_factory=dict)
+    _lb: list[np.ndarray] = field(default_factory=list)
+    _ub: list[np.ndarray] = field(default_factory=list)
+    _n_cols: int = 0
+    _rows: list[tuple[str, int, list[tuple[VarBlock, sp.spmatrix]], np.ndarray, np.ndarray]] = (
+        field(default_factory=list)
+    )
+    _balance: list[tuple[VarBlock, float | np.ndarray]] = field(default_factory=list)
+    _ledger_terms: dict[str, list[tuple[VarBlock, np.ndarray]]] = field(default_factory=dict)
+    _ledger_offsets: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.index)
+
+    def add_variables(
+        self,
+        name: str,
+        lb: float | np.ndarray = 0.0,
+        ub: float | np.ndarray = np.inf,
+        size: int | None = None,
+        unit: str = "MW",
+    ) -> VarBlock:
+        """Add a block of ``size`` variables (one per step if ``size`` is None)."""
+        if name in self._blocks:
+            raise ValueError(f"variable block {name!r} exists already")
+        per_step = size is None
+        n = self.n_steps if size is None else int(size)
+        lb_arr = np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy()
+        ub_arr = np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy()
+        block = VarBlock(name, self._n_cols, n, per_step, unit)
+        self._blocks[name] = block
+        self._lb.append(lb_arr)
+        self._ub.append(ub_arr)
+        self._n_cols += n
+        return block
+
+    def var(self, name: str) -> VarBlock:
+        """Return a block added earlier (components look up each other's blocks by name)."""
+        return self._blocks[name]
+
+    def has_var(self, name: str) -> bool:
+        return name in self._blocks
+
+    def blocks(self) -> dict[str, VarBlock]:
+        return dict(self._blocks)
+
+    def set_bounds(self, block: VarBlock, lb: np.ndarray | None = None,
+                   ub: np.ndarray | None = None) -> None:
+        """Tighten the bounds of a block (e.g. an event capping import)."""
+        i = list(self._blocks).index(block.name)
+        if lb is not None:
+            self._lb[i] = np.maximum(self._lb[i], np.broadcast_to(lb, (block.size,)))
+        if ub is not None:
+            self._ub[i] = np.minimum(self._ub[i], np.broadcast_to(ub, (block.size,)))
+
+    def bounds(self, block: VarBlock) -> tuple[np.ndarray, np.ndarray]:
+        i = list(self._blocks).index(block.name)
+        return self._lb[i], self._ub[i]
+
+    def add_constraints(
+        self,
+        name: str,
+        terms: Sequence[tuple[VarBlock, object]],
+        lb: float | np.ndarray = -np.inf,
+        ub: float | np.ndarray = np.inf,
+        n_rows: int | None = None,
+    ) -> None:
+        """Add rows ``lb <= Σ coef_i @ x_i <= ub``.
+
+        Parameters
+        ----------
+        terms : sequence of (VarBlock, coefficient)
+            Coefficient: a scalar or 1-D array (diagonal, one row per variable) or an
+            (n_rows × block.size) matrix.
+        n_rows : int, optional
+            Row count; inferred from the first term if omitted.
+        """
+        if n_rows is None:
+            block, coef = terms[0]
+            n_rows = coef.shape[0] if (sp.issparse(coef) or np.ndim(coef) == 2) else block.size
+        mats = [(b, _as_matrix(c, n_rows, b.size)) for b, c in terms]
+        lb_arr = np.broadcast_to(np.asarray(lb, dtype=float), (n_rows,)).copy()
+        ub_arr = np.broadcast_to(np.asarray(ub, dtype=float), (n_rows,)).copy()
+        if any(r[0] == name for r in self._rows):
+            raise ValueError(f"constraint block {name!r} exists already")
+        self._rows.append((name, n_rows, mats, lb_arr, ub_arr))
+
+    def add_balance_term(self, block: VarBlock, sign: float | np.ndarray) -> None:
+        """Register a per-step power flow into (+) or out of (-) the site bus, MW."""
+        self._balance.append((block, sign))
+
+    def add_objective(self, ledger: str, block: VarBlock, coef: float | np.ndarray) -> None:
+        """Add ``coef · x_block`` to a ledger (``cost_usd``, ``emissions_*_t``, ``value_usd``)."""
+        if ledger not in LEDGERS:
+            raise ValueError(f"unknown ledger {ledger!r}; expected one of {LEDGERS}")
+        arr = np.broadcast_to(np.asarray(coef, dtype=float), (block.size,)).copy()
+        self._ledger_terms.setdefault(ledger, []).append((block, arr))
+
+    def add_constant(self, ledger: str, amount: float) -> None:
+        """Add a constant amount to a ledger (fixed charges, penalties' reference terms)."""
+        self._ledger_offsets[ledger] = self._ledger_offsets.get(ledger, 0.0) + float(amount)
+
+    def build(self, weights: dict[str, float]) -> LinearProgram:
+        """Stack all blocks into one LP.
+
+        Parameters
+        ----------
+        weights : dict
+            Objective weight of each ledger, e.g. ``{"cost_usd": 1, "value_usd": -1}``.
+        """
+        n = self._n_cols
+        T = self.n_steps
+        rows = list(self._rows)
+        if self._balance:
+            rows.append(
+                ("power_balance", T, [(b, _as_matrix(s, T, b.size)) for b, s in self._balance],
+                 np.zeros(T), np.zeros(T))
+            )
+        row_blocks: dict[str, RowBlock] = {}
+        data, ri, ci = [], [], []
+        lbs, ubs = [], []
+        r0 = 0
+        for name, n_rows, mats, lb, ub in rows:
+            row_blocks[name] = RowBlock(name, r0, n_rows)
+            for block, m in mats:
+                m = m.tocoo()
+                data.append(m.data)
+                ri.append(m.row.astype(np.int64) + r0)
+                ci.append(m.col.astype(np.int64) + block.start)
+            lbs.append(lb)
+            ubs.append(ub)
+            r0 += n_rows
+        if data:
+            A = sp.csc_matrix(
+                (np.concatenate(data), (np.concatenate(ri), np.concatenate(ci))), shape=(r0, n)
+            )
+        else:
+            A = sp.csc_matrix((0, n))
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        ledgers = {}
+        for ledger in LEDGERS:
+            vec = np.zeros(n)
+            for block, coef in self._ledger_terms.get(ledger, []):
+                vec[block.start : block.start + block.size] += coef
+            ledgers[ledger] = vec
+        c = np.zeros(n)
+        offset = 0.0
+        for ledger, w in weights.items():
+            c += w * ledgers[ledger]
+            offset += w * self._ledger_offsets.get(ledger, 0.0)
+        return LinearProgram(
+            c=c,
+            offset=offset,
+            A=A,
+            col_lb=np.concatenate(self._lb) if self._lb else np.zeros(0),
+            col_ub=np.concatenate(self._ub) if self._ub else np.zeros(0),
+            row_lb=np.concatenate(lbs) if lbs else np.zeros(0),
+            row_ub=np.concatenate(ubs) if ubs else np.zeros(0),
+            blocks=dict(self._blocks),
+            row_blocks=row_blocks,
+            ledgers=ledgers,
+            ledger_offsets={k: self._ledger_offsets.get(k, 0.0) for k in LEDGERS},
+            index=self.index,
+            step_hours=self.step_hours,
+        )

@@ -1,0 +1,88 @@
+"""The business-as-usual twin: the same site run inflexibly.
+
+Every class runs as demanded: inference at its demand, training uncapped at full throughput
+(drawing the power where its power-cap curve saturates), batch work as soon as it is released
+(earliest deadline first, all GPUs of the class), the battery idle. On-site supply serves the
+load first (PV, then wind, then PPA), the rest is imported; surplus is exported up to the
+export limit when the export price is positive, else curtailed. The twin does not respond to
+events, but it is settled under the same contract: it pays demand-response shortfall
+penalties (and earns no reduction payments). Computed directly with numpy — there is nothing
+to optimize — and priced by the same metrics as the flexible schedule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dcflex.model.prepared import Inputs
+from dcflex.workloads.batch import batch_asap, release_windows
+
+
+def baseline_schedule(inputs: Inputs) -> pd.DataFrame:
+    """Schedule of the business-as-usual twin, with the flexible schedule's column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per-step MW columns (``it_power_mw``, ``facility_power_mw``, ``grid_import_mw``, ...),
+        ``battery_soc_mwh`` and per-class columns.
+    """
+
+    s = inputs.series
+    scen = inputs.scenario
+    T, dt = inputs.n_steps, inputs.step_hours
+    cols: dict[str, np.ndarray] = {}
+    it = np.zeros(T)
+    params = inputs.params["workload"]
+    for name, cls in scen.workload.classes.items():
+        cp = params["classes"][name]
+        if cls.kind == "inference":
+            p = s[f"inference_demand_mw__{name}"].to_numpy()
+            cols[f"inference_it_mw__{name}"] = p
+        elif cls.kind == "training":
+            p = np.full(T, cp.uncapped_mw)
+            cols[f"training_it_mw__{name}"] = p
+            cols[f"training_throughput__{name}"] = np.ones(T)
+        else:
+            rel = params["releases"][name]
+            g = batch_asap(rel, release_windows(rel, inputs.index), cp.n_gpus, T, dt, name,
+                           scen.site.timezone)
+            p = cp.idle_mw + (cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus * g
+            cols[f"batch_it_mw__{name}"] = p
+        it = it + p
+    cols["it_power_mw"] = it
+    fac = s["pue"].to_numpy() * it + scen.facility.fixed_overhead_mw
+    cols["facility_power_mw"] = fac
+    remaining = fac.copy()
+    for avail_col, used_col in (("pv_available_mw", "pv_used_mw"),
+                                ("wind_available_mw", "wind_used_mw"),
+                                ("ppa_contracted_mw", "ppa_used_mw")):
+        if avail_col in s:
+            used = np.minimum(s[avail_col].to_numpy(), remaining)
+            cols[used_col] = used
+            remaining = remaining - used
+    surplus = np.zeros(T)
+    for avail_col, used_col in (("pv_available_mw", "pv_used_mw"),
+                                ("wind_available_mw", "wind_used_mw")):
+        if avail_col in s:
+            surplus += s[avail_col].to_numpy() - cols[used_col]
+    cols["grid_import_mw"] = remaining
+    if scen.grid.export_limit_mw > 0:
+        pays = s["export_price_usd_per_mwh"].to_numpy() > 0
+        exp = np.where(pays, np.minimum(surplus, scen.grid.export_limit_mw), 0.0)
+        cols["grid_export_mw"] = exp
+        # exported energy is taken from on-site supply that was otherwise curtailed
+        take = exp.copy()
+        for used_col, avail_col in (("pv_used_mw", "pv_available_mw"),
+                                    ("wind_used_mw", "wind_available_mw")):
+            if used_col in cols:
+                extra = np.minimum(take, s[avail_col].to_numpy() - cols[used_col])
+                cols[used_col] = cols[used_col] + extra
+                take = take - extra
+    if scen.battery is not None:
+        b = scen.battery
+        cols["battery_charge_mw"] = np.zeros(T)
+        cols["battery_discharge_mw"] = np.zeros(T)
+        cols["battery_soc_mwh"] = np.full(T, b.soc_initial_fraction * b.energy_mwh)
+    return pd.DataFrame(cols, index=inputs.index)

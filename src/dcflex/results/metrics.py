@@ -1,0 +1,283 @@
+"""Metrics of a schedule: energy, cost, emissions, clean-energy matching, peaks, work done.
+
+Every metric is computed from the schedule DataFrame and the inputs alone (not from solver
+internals), so the flexible schedule and its business-as-usual twin are priced by the same
+bookkeeping; a test checks this bookkeeping against the LP's own objective ledgers. Each
+metric carries its unit and a description.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dcflex.model.components.events import event_windows
+from dcflex.model.components.tariff import (
+    billing_months,
+    demand_charge_mask,
+    fixed_charge_usd,
+)
+from dcflex.model.prepared import Inputs
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number with its unit and meaning."""
+
+    name: str
+    value: float
+    unit: str
+    description: str
+
+
+class Metrics:
+    """An ordered set of :class:`Metric` (look up values with ``metrics["total_cost_usd"]``)."""
+
+    def __init__(self, items: list[Metric]) -> None:
+        self._items = {m.name: m for m in items}
+
+    def __getitem__(self, name: str) -> float:
+        return self._items[name].value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def metric(self, name: str) -> Metric:
+        return self._items[name]
+
+    def as_dict(self) -> dict[str, float]:
+        return {m.name: m.value for m in self}
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [(m.value, m.unit, m.description) for m in self],
+            index=pd.Index([m.name for m in self], name="metric"),
+            columns=["value", "unit", "description"],
+        )
+
+
+def _col(schedule: pd.DataFrame, name: str) -> np.ndarray:
+    return schedule[name].to_numpy() if name in schedule else np.zeros(len(schedule))
+
+
+def monthly_peaks(schedule: pd.DataFrame, inputs: Inputs,
+                  column: str = "grid_import_mw") -> pd.Series:
+    """Highest value of ``column`` in each local billing month, MW."""
+    local = inputs.local_index
+    month_of_step, months = billing_months(local)
+    values = pd.Series(_col(schedule, column)).groupby(month_of_step).max()
+    return pd.Series(values.to_numpy(), index=months.astype(str), name=f"peak_{column}")
+
+
+def demand_charges_usd(imp: np.ndarray, inputs: Inputs) -> float:
+    """Demand charges on monthly (windowed) peaks of import, USD."""
+    local = inputs.local_index
+    month_of_step, months = billing_months(local)
+    total = 0.0
+    for charge in inputs.scenario.tariff.demand_charges:
+        mask = demand_charge_mask(charge, local)
+        if not mask.any():
+            continue
+        peaks = pd.Series(imp[mask]).groupby(month_of_step[mask]).max()
+        total += charge.rate_usd_per_mw_month * float(peaks.sum())
+    return total
+
+
+def dr_settlement(imp: np.ndarray, baseline_import: np.ndarray,
+                  inputs: Inputs) -> tuple[float, float, float, float]:
+    """Demand-response revenue, shortfall penalty, energy reduced and hard-cap excess.
+
+    Returns
+    -------
+    revenue_usd, penalty_usd, reduced_mwh, hard_cap_excess_mwh
+    """
+    dt = inputs.step_hours
+    revenue = penalty = reduced = excess = 0.0
+    for w in event_windows(inputs, baseline_import):
+        if len(w.steps) == 0:
+            continue
+        red = np.maximum(0.0, baseline_import[w.steps] - imp[w.steps])
+        over = np.maximum(0.0, imp[w.steps] - w.cap_mw)
+        reduced += float(red.sum() * dt)
+        revenue += w.payment_usd_per_mwh * float(red.sum() * dt)
+        if w.penalty_usd_per_mwh is None:
+            excess += float(over.sum() * dt)
+        else:
+            penalty += w.penalty_usd_per_mwh * float(over.sum() * dt)
+    return revenue, penalty, reduced, excess
+
+
+def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
+                    baseline_import_mw: np.ndarray | None = None) -> Metrics:
+    """Metrics of a schedule.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        Per-step columns as produced by :func:`dcflex.studies.run.run` or the baseline.
+    inputs : Inputs
+    baseline_import_mw : numpy.ndarray, optional
+        Business-as-usual import, the reference for demand-response settlement (the
+        schedule's own import if omitted, i.e. no reduction).
+    """
+    s, scen = inputs.series, inputs.scenario
+    dt = inputs.step_hours
+    hours = inputs.n_steps * dt
+    imp = _col(schedule, "grid_import_mw")
+    exp = _col(schedule, "grid_export_mw")
+    it = _col(schedule, "it_power_mw")
+    fac = _col(schedule, "facility_power_mw")
+    price = s["energy_price_usd_per_mwh"].to_numpy()
+    m: list[Metric] = []
+
+    def add(name: str, value: float, unit: str, description: str) -> None:
+        m.append(Metric(name, float(value), unit, description))
+
+    it_mwh = it.sum() * dt
+    fac_mwh = fac.sum() * dt
+    add("it_energy_mwh", it_mwh, "MWh", "IT (GPU server) energy")
+    add("facility_energy_mwh", fac_mwh, "MWh", "Facility energy (IT × PUE + overhead)")
+    add("grid_import_mwh", imp.sum() * dt, "MWh", "Energy imported from the grid")
+    add("grid_export_mwh", exp.sum() * dt, "MWh", "Energy exported to the grid")
+
+    energy_cost = float((price * imp).sum() * dt)
+    export_rev = float((s["export_price_usd_per_mwh"].to_numpy() * exp).sum() * dt)
+    demand_cost = demand_charges_usd(imp, inputs)
+    fixed_cost = fixed_charge_usd(scen.tariff.fixed_usd_per_month, inputs.local_index, dt)
+    ppa_cost = 0.0
+    if scen.ppa is not None:
+        prof = s["ppa_contracted_mw"].to_numpy()
+        used = _col(schedule, "ppa_used_mw")
+        resale = s["wholesale_price_usd_per_mwh"].to_numpy()
+        ppa_cost = float(((scen.ppa.price_usd_per_mwh - resale) * (prof - used)
+                          + scen.ppa.price_usd_per_mwh * used).sum() * dt)
+    wear = 0.0
+    if scen.battery is not None:
+        wear = scen.battery.cycle_cost_usd_per_mwh * float(
+            _col(schedule, "battery_discharge_mw").sum() * dt)
+    ref = imp if baseline_import_mw is None else baseline_import_mw
+    dr_rev, dr_pen, dr_mwh, dr_excess = dr_settlement(imp, ref, inputs)
+    degradation = 0.0
+    for name, cls in scen.workload.classes.items():
+        if cls.kind == "inference" and cls.degradable_share > 0:
+            unserved = (s[f"inference_demand_mw__{name}"].to_numpy()
+                        - _col(schedule, f"inference_it_mw__{name}"))
+            degradation += cls.degradation_penalty_usd_per_mwh * float(unserved.sum() * dt)
+    em_avg = float((s["carbon_avg_kg_per_mwh"].to_numpy() * imp).sum() * dt / 1000)
+    em_marg = (float((s["carbon_marginal_kg_per_mwh"].to_numpy() * imp).sum() * dt / 1000)
+               if "carbon_marginal_kg_per_mwh" in s else float("nan"))
+    basis = em_avg if scen.optimization.emissions_basis == "average" else em_marg
+    carbon_cost = scen.carbon.price_usd_per_t * basis
+    total = (energy_cost - export_rev + demand_cost + fixed_cost + ppa_cost + wear - dr_rev
+             + dr_pen + degradation + carbon_cost)
+    add("energy_cost_usd", energy_cost, "USD", "Energy charges on grid import")
+    add("export_revenue_usd", export_rev, "USD", "Revenue from exported energy")
+    add("demand_cost_usd", demand_cost, "USD", "Demand charges on monthly peaks")
+    add("fixed_cost_usd", fixed_cost, "USD", "Fixed charges (prorated)")
+    add("ppa_cost_usd", ppa_cost, "USD", "PPA payment net of resale of unused energy")
+    add("battery_wear_cost_usd", wear, "USD", "Battery cycling cost")
+    add("dr_revenue_usd", dr_rev, "USD", "Demand-response payments for reduction")
+    add("dr_penalty_usd", dr_pen, "USD", "Demand-response shortfall penalties")
+    add("degradation_penalty_usd", degradation, "USD", "Penalty for inference demand not served")
+    add("carbon_cost_usd", carbon_cost, "USD", "Carbon price × emissions (objective basis)")
+    add("total_cost_usd", total, "USD", "Sum of all costs minus revenues")
+    add("average_cost_usd_per_mwh", total / fac_mwh if fac_mwh else np.nan, "USD/MWh",
+        "Total cost per MWh of facility energy")
+    add("emissions_average_t", em_avg, "t CO2", "Emissions at average grid intensity")
+    add("emissions_marginal_t", em_marg, "t CO2", "Emissions at marginal grid intensity")
+
+    pv = _col(schedule, "pv_used_mw")
+    wind = _col(schedule, "wind_used_mw")
+    ppa = _col(schedule, "ppa_used_mw")
+    cfe_grid = s["grid_cfe_fraction"].to_numpy() * (imp - exp)
+    onsite = pv + wind + ppa
+    matched = np.minimum(fac, onsite + cfe_grid)
+    add("cfe_score", matched.sum() / fac.sum() if fac.sum() else np.nan, "fraction",
+        "Hourly-matched carbon-free energy share (Σ min(load, clean supply) / Σ load)")
+    add("renewable_share", min(onsite.sum(), fac.sum()) / fac.sum() if fac.sum() else np.nan,
+        "fraction", "On-site and PPA supply used / facility energy (annual matching)")
+    add("clean_share", min((onsite + cfe_grid).sum(), fac.sum()) / fac.sum() if fac.sum()
+        else np.nan, "fraction", "Clean supply incl. grid carbon-free share / facility energy")
+    add("annual_pue", fac_mwh / it_mwh if it_mwh else np.nan, "-",
+        "Energy-weighted PUE (facility energy / IT energy)")
+    peak = float(imp.max()) if len(imp) else 0.0
+    add("peak_import_mw", peak, "MW", "Highest grid import (step average)")
+    add("peak_facility_mw", float(fac.max()), "MW", "Highest facility power")
+    add("load_factor", imp.mean() / peak if peak > 0 else np.nan, "fraction",
+        "Mean import / peak import")
+    curtailed = 0.0
+    for avail, used in (("pv_available_mw", pv), ("wind_available_mw", wind)):
+        if avail in s:
+            curtailed += float((s[avail].to_numpy() - used).sum() * dt)
+    add("curtailed_mwh", curtailed, "MWh", "On-site generation not used or exported")
+    add("dr_reduced_mwh", dr_mwh, "MWh", "Import reduced below business-as-usual in DR events")
+    add("dr_hard_cap_excess_mwh", dr_excess, "MWh", "Import above hard DR caps (violations)")
+    from dcflex.model.components.events import import_cap_series
+
+    cap = np.minimum(s["import_limit_mw"].to_numpy(dtype=float), import_cap_series(inputs))
+    add("import_limit_excess_mwh", float(np.maximum(imp - cap, 0.0).sum() * dt), "MWh",
+        "Import above the interconnection limit or a flexible-interconnection cap (the "
+        "business-as-usual twin runs as demanded and may break them; an optimized schedule "
+        "never does)")
+    add("battery_discharge_mwh", float(_col(schedule, "battery_discharge_mw").sum() * dt), "MWh",
+        "Energy discharged from the battery")
+
+    training_value = 0.0
+    for name, cls in scen.workload.classes.items():
+        if cls.kind == "training":
+            x = _col(schedule, f"training_throughput__{name}")
+            n_gpus = inputs.params["workload"]["classes"][name].n_gpus
+            training_value += cls.value_usd_per_gpu_hour * n_gpus * float(x.sum()) * dt
+            add(f"throughput_delivered__{name}", float(x.mean()), "fraction",
+                f"Mean throughput of training class {name} (1 = full speed all period)")
+            add(f"throughput_required__{name}", cls.min_throughput, "fraction",
+                f"SLO floor of training class {name}")
+            w = max(1, int(round(cls.window_h / dt)))
+            means = pd.Series(x).groupby(np.arange(len(x)) // w).mean()
+            add(f"slo_misses__{name}", int((means < cls.min_throughput - 1e-6).sum()), "windows",
+                f"Windows in which class {name} averaged below its SLO floor")
+        elif cls.kind == "batch":
+            rel = inputs.params["workload"]["releases"][name]
+            cp = inputs.params["workload"]["classes"][name]
+            p = _col(schedule, f"batch_it_mw__{name}")
+            done = float(((p - cp.idle_mw) / ((cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus)).sum()
+                         * dt)
+            add(f"work_done_gpu_hours__{name}", done, "GPU-h", f"Batch work done by class {name}")
+            add(f"work_required_gpu_hours__{name}", float(rel["gpu_hours"].sum()), "GPU-h",
+                f"Batch work released for class {name}")
+    if any(c.kind == "training" for c in scen.workload.classes.values()):
+        # not in total_cost_usd (a cost, not a value), but the optimum trades it against cost:
+        # a cheaper schedule that trains less shows here
+        add("training_value_usd", training_value, "USD",
+            "Value of the training throughput delivered (value_usd_per_gpu_hour × GPU-hours "
+            "at full speed equivalent); the optimizer minimizes total cost minus this")
+    add("hours", hours, "h", "Length of the period")
+    return Metrics(m)
+
+
+def shifted_energy_mwh(flex: pd.DataFrame, bau: pd.DataFrame, dt: float) -> float:
+    """Workload energy moved in time: half the absolute difference of class power, MWh."""
+    cols = [c for c in flex if c.startswith(("batch_it_mw__", "training_it_mw__"))]
+    if not cols:
+        return 0.0
+    diff = sum(np.abs(flex[c].to_numpy() - bau[c].to_numpy()) for c in cols)
+    return float(0.5 * diff.sum() * dt)
+
+
+def compare_metrics(flexible: Metrics, baseline: Metrics) -> pd.DataFrame:
+    """Side-by-side table: flexible, business-as-usual, change, unit."""
+    rows = []
+    for m in flexible:
+        b = baseline.as_dict().get(m.name, np.nan)
+        rows.append((m.name, m.value, b, m.value - b, m.unit))
+    return pd.DataFrame(rows, columns=["metric", "flexible", "baseline", "change", "unit"]
+                        ).set_index("metric")

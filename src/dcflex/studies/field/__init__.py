@@ -1,0 +1,5 @@
+"""Field validation: replay grid events on measured GPU clusters.
+
+Part of layer 6 (studies). :mod:`~dcflex.studies.field.event_response` is the job-level
+controller LP; :mod:`~dcflex.studies.field.replay` reads the field data and scores the model.
+"""
