@@ -11,7 +11,7 @@ from conftest import base_dict
 from typer.testing import CliRunner
 
 from dcflex.cli import app
-from dcflex.cli.common import atomic_path
+from dcflex.results.files import atomic_path
 
 runner = CliRunner()
 

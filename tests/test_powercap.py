@@ -8,23 +8,23 @@ from scipy.optimize import minimize
 
 from dcflex.data.datasets import shared_data
 from dcflex.errors import DataError, ScenarioError
-from dcflex.workloads.gpus import GPU_CATALOG
-from dcflex.workloads.powercap import (
+from dcflex.workloads.dvfs_sweep import (
     DVFS_WORKLOAD_FAMILIES,
-    FAMILY_POINTS,
-    ZEUS_GPUS,
-    PowerCapCurve,
-    builtin_family_points,
-    concave_fit,
     curves_from_dvfs_sweep,
-    curves_from_zeus,
     dvfs_replicate_spread,
     family_curves,
     family_points_from_sweep,
-    fit_concave_curve,
     read_dvfs_sweep,
-    read_zeus,
 )
+from dcflex.workloads.gpus import GPU_CATALOG
+from dcflex.workloads.powercap import (
+    FAMILY_POINTS,
+    PowerCapCurve,
+    builtin_family_points,
+    concave_fit,
+    fit_concave_curve,
+)
+from dcflex.workloads.zeus import ZEUS_GPUS, curves_from_zeus, read_zeus
 
 A100 = GPU_CATALOG["A100"]
 

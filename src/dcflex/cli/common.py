@@ -12,16 +12,17 @@ import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 from dcflex.errors import DcflexError, DcflexWarning, InfeasibleError, OptionError
-from dcflex.results.files import atomic_path, write_text_atomic  # noqa: F401  (re-exported)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +81,8 @@ def print_frame(frame: pd.DataFrame, title: str | None = None, float_format: str
                 ) -> None:
     """Print a DataFrame as a rich table, or as plain text when output is not a terminal
     (so piped output and logs keep every column whole)."""
+    import pandas as pd
+
     if not console.is_terminal:
         if title:
             console.print(title, highlight=False, soft_wrap=True)

@@ -19,8 +19,8 @@ from dcflex.cli.common import (
     err_console,
     handle_errors,
     print_frame,
-    write_text_atomic,
 )
+from dcflex.results.files import write_text_atomic
 
 #: Columns of the printed compare table (every column is in compare.csv).
 SHOWN = (
@@ -150,7 +150,7 @@ def slo_headroom_command(
         print_frame(res.events[cols].head(20),
                     title=f"curtailment events at {res.headroom_mw:,.0f} MW (first 20)")
     if out is not None:
-        from dcflex.cli.common import atomic_path
+        from dcflex.results.files import atomic_path
 
         out.mkdir(parents=True, exist_ok=True)
         doc = {**res.summary().to_dict(), "reason": res.reason, "explanation": res.explanation,

@@ -18,20 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dcflex.cli.common import atomic_path, check_output_dir, handle_errors
-from dcflex.data.readers.eia930 import (
-    fill_missing_demand,
-    find_eia930_file,
-    read_eia930_demand,
-    screen_demand_spikes,
-)
-from dcflex.results import plots
-from dcflex.studies.headroom import (
-    headroom_table,
-    plot_curtailment_events,
-    plot_duration_curve,
-    seasonal_thresholds,
-)
+from dcflex.cli.common import check_output_dir, handle_errors
 
 
 def parse_rates_pct(text: str) -> list[float]:
@@ -71,6 +58,21 @@ def headroom(
         help="Set single-hour spikes and absurd values to missing before the analysis.")] = True,
 ) -> None:
     """Print how much constant new load the BA can add at each curtailment rate."""
+    from dcflex.data.readers.eia930 import (
+        fill_missing_demand,
+        find_eia930_file,
+        read_eia930_demand,
+        screen_demand_spikes,
+    )
+    from dcflex.results import plots
+    from dcflex.results.files import atomic_path
+    from dcflex.studies.headroom import (
+        headroom_table,
+        plot_curtailment_events,
+        plot_duration_curve,
+        seasonal_thresholds,
+    )
+
     check_output_dir(out)
     fractions = parse_rates_pct(rates)
     if tz is not None:

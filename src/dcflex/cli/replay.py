@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from dcflex.cli.common import atomic_path, check_output_dir, console, handle_errors, print_frame
-from dcflex.studies.field.replay import plot_replay, replay
+from dcflex.cli.common import check_output_dir, console, handle_errors, print_frame
 
 _SUMMARY = (
     "baseline_measured_kw", "hold_kw", "measured_cut_pct", "hold_min", "rmse_event_pct",
@@ -31,6 +30,9 @@ def replay_command(
              "<name>.png.")] = None,
 ) -> None:
     """Replay a field event: modeled vs measured cluster power and per-job performance."""
+    from dcflex.results.files import atomic_path
+    from dcflex.studies.field.replay import plot_replay, replay
+
     check_output_dir(out)
     result = replay(name)
     metrics = result.metrics.loc[list(_SUMMARY), ["value", "unit"]]

@@ -16,8 +16,8 @@ from dcflex.cli.common import (
     console,
     handle_errors,
     print_frame,
-    write_text_atomic,
 )
+from dcflex.results.files import write_text_atomic
 
 # Metrics shown in the table (all are written to metrics.json).
 SIM_HEADLINE = (
@@ -79,7 +79,7 @@ def simulate_command(
     import pandas as pd
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from dcflex.cli.common import atomic_path
+    from dcflex.results.files import atomic_path
     from dcflex.scenario import load_scenario
     from dcflex.studies.operate.forecast import parse_forecast_options
     from dcflex.studies.operate.policies import ThresholdPolicy

@@ -8,6 +8,7 @@ it from their ``prepare``.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,9 +179,11 @@ def resolve_data_path(file: str) -> Path:
     :func:`dcflex.data.datasets.shared_data_dir`); other paths were made absolute by the loader.
     """
     if file.startswith("pvlib:"):
-        import pvlib
-
-        path = Path(pvlib.__file__).parent / "data" / file.split(":", 1)[1]
+        # locate pvlib without importing it (half a second): validate only checks files
+        spec = importlib.util.find_spec("pvlib")
+        if spec is None or spec.origin is None:
+            raise DataError("pvlib is not installed", file=file)
+        path = Path(spec.origin).parent / "data" / file.split(":", 1)[1]
     elif file.startswith("data:"):
         from dcflex.data.datasets import shared_data_dir
 

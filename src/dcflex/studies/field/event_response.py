@@ -41,427 +41,45 @@ cluster draws about 0.1 MW and kW keeps the coefficients near 1; every name carr
 The objective is carried in the builder's ``cost_usd`` ledger slot (the ledgers are a fixed
 tuple in :mod:`dcflex.model.lp`); here it is weighted throughput loss times the number of steps
 (dimensionless), not money.
+
+The jobs and the cluster are described in :mod:`dcflex.studies.field.cluster`, the target
+trajectory and step windows in :mod:`dcflex.studies.field.trajectory`; their public names are
+re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from dcflex.errors import DataError, ScenarioError
+from dcflex.errors import DataError
 from dcflex.model.lp import LinearProgram, ModelBuilder, VarBlock
 from dcflex.model.solve import Solution, make_highs, run_highs, solve_lp
-from dcflex.workloads.gpus import GpuType
-from dcflex.workloads.powercap import PowerCapCurve
+from dcflex.studies.field.cluster import A100_MIN_POWER_LIMIT_W, FLEX_TIERS, W_PER_KW, Cluster, Job
+from dcflex.studies.field.trajectory import (
+    EventTrajectory,
+    _regular_index,
+    fit_event_trajectory,
+    window_mask,
+)
 
-W_PER_KW = 1e3
-
-#: Minimum average throughput of each Flex tier of the Phoenix demonstration (Colangelo et al.
-#: 2025, arXiv:2507.00909: Flex 0/1/2/3 tolerate 0/10/25/50 % throughput reduction; emerald-demo
-#: Fig2_data.xlsx "Performance Data": Flexibility 0.9, 0.75, 0.5 for Flex 1, 2, 3).
-FLEX_TIERS: Mapping[int, float] = MappingProxyType({0: 1.0, 1: 0.9, 2: 0.75, 3: 0.5})
-
-#: Lowest power limit of an A100 SXM, W (``nvidia-smi -q``: "Min Power Limit 100 W"; the DVFS
-#: sweep's lowest cap, emerald-demo dvfs_sweep.csv). Below it GPUs must pause.
-A100_MIN_POWER_LIMIT_W = 100.0
-
-_TOL = 1e-7
-
-
-@dataclass(frozen=True)
-class Job:
-    """One job (or job class) of the cluster.
-
-    Parameters
-    ----------
-    name : str
-        Unique label; schedule columns are ``<quantity>__<name>``.
-    n_gpus : int
-        GPUs the job holds for the whole horizon (> 0).
-    curve : PowerCapCurve
-        Concave power-cap curve (power axis: fraction of TDP of the cluster's GPU).
-    min_throughput : float
-        SLO tier: minimum average throughput fraction over the tier window, 0..1.
-    weight : float, optional
-        Objective weight (>= 0). Default ``min_throughput`` (the demonstration's weighting).
-    restart_cost_min : float
-        Minutes of full-throughput work lost per full restart after a pause (>= 0).
-    min_cap_w : float
-        Lowest power cap of a running GPU, W (A100: 100 W).
-    """
-
-    name: str
-    n_gpus: int
-    curve: PowerCapCurve
-    min_throughput: float = 0.0
-    weight: float | None = None
-    restart_cost_min: float = 0.0
-    min_cap_w: float = A100_MIN_POWER_LIMIT_W
-
-    def __post_init__(self) -> None:
-        where = f"job {self.name!r}"
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ScenarioError(f"must be a non-empty string, got {self.name!r}", field="job.name")
-        if isinstance(self.n_gpus, bool) or not isinstance(self.n_gpus, int | np.integer) \
-                or self.n_gpus < 1:
-            raise ScenarioError(f"{where}: must be an integer >= 1, got {self.n_gpus!r}",
-                                field="job.n_gpus")
-        if not isinstance(self.curve, PowerCapCurve) or not self.curve.is_concave():
-            raise ScenarioError(f"{where}: needs a concave PowerCapCurve", field="job.curve")
-        if not 0.0 <= self.min_throughput <= 1.0:
-            raise ScenarioError(f"{where}: must lie in [0, 1], got {self.min_throughput}",
-                                field="job.min_throughput")
-        if self.weight is not None and not (np.isfinite(self.weight) and self.weight >= 0):
-            raise ScenarioError(f"{where}: must be finite and >= 0, got {self.weight}",
-                                field="job.weight")
-        if not (np.isfinite(self.restart_cost_min) and self.restart_cost_min >= 0):
-            raise ScenarioError(f"{where}: must be >= 0 min, got {self.restart_cost_min}",
-                                field="job.restart_cost_min")
-        if not (np.isfinite(self.min_cap_w) and self.min_cap_w >= 0):
-            raise ScenarioError(f"{where}: must be >= 0 W, got {self.min_cap_w}",
-                                field="job.min_cap_w")
-
-    @property
-    def objective_weight(self) -> float:
-        """Weight before normalization (``weight`` or the tier)."""
-        return float(self.min_throughput if self.weight is None else self.weight)
-
-    @property
-    def saturation_fraction(self) -> float:
-        """Power fraction of the uncapped job (where its curve reaches 1)."""
-        return float(self.curve.saturation_power_fraction)
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """Jobs on one GPU type and the metered power around them.
-
-    Parameters
-    ----------
-    jobs : sequence of Job
-        Distinct names.
-    gpu : GpuType
-        TDP and idle power of every GPU; each job curve must start at this idle fraction.
-    server_share_w : float
-        Non-GPU power per GPU inside the metered boundary, W (catalog: server overhead /
-        GPUs per server; 0 if the meter reads GPU board power only).
-    overhead_kw : float
-        Constant term, kW. A replay sets it to measured minus modeled baseline, so it can be
-        negative (a calibration offset rather than a physical load).
-    """
-
-    jobs: tuple[Job, ...]
-    gpu: GpuType
-    server_share_w: float = 0.0
-    overhead_kw: float = 0.0
-
-    def __post_init__(self) -> None:
-        jobs = tuple(self.jobs)
-        object.__setattr__(self, "jobs", jobs)
-        if not jobs:
-            raise ScenarioError("needs at least one job", field="cluster.jobs")
-        names = [j.name for j in jobs]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ScenarioError(f"job names must be unique, repeated: {dup}", field="cluster.jobs")
-        idle = self.gpu.idle_fraction
-        for j in jobs:
-            if abs(j.curve.idle_fraction - idle) > 1e-9:
-                raise ScenarioError(
-                    f"job {j.name!r}: curve starts at power fraction {j.curve.idle_fraction:.6g}"
-                    f" but the GPU's idle fraction is {idle:.6g} (fit the curve for this GPU)",
-                    field="job.curve",
-                )
-            if j.min_cap_w > self.gpu.tdp_w:
-                raise ScenarioError(
-                    f"job {j.name!r}: min_cap_w {j.min_cap_w} W exceeds TDP {self.gpu.tdp_w} W",
-                    field="job.min_cap_w",
-                )
-        if not (np.isfinite(self.server_share_w) and self.server_share_w >= 0):
-            raise ScenarioError(f"must be >= 0 W, got {self.server_share_w}",
-                                field="cluster.server_share_w")
-        if not np.isfinite(self.overhead_kw):
-            raise ScenarioError(f"must be finite, got {self.overhead_kw}",
-                                field="cluster.overhead_kw")
-
-    @property
-    def n_gpus(self) -> int:
-        return int(sum(j.n_gpus for j in self.jobs))
-
-    @property
-    def static_kw(self) -> float:
-        """Power that no decision changes: server share of every GPU plus overhead, kW."""
-        return self.n_gpus * self.server_share_w / W_PER_KW + self.overhead_kw
-
-    def job_power_kw(self, job: Job, gpu_power_fraction: float | np.ndarray) -> np.ndarray:
-        """GPU power of one job at a mean power fraction, kW (server share not included)."""
-        return job.n_gpus * np.asarray(gpu_power_fraction, dtype=float) * self.gpu.tdp_w / W_PER_KW
-
-    def baseline_kw(self) -> float:
-        """Cluster power with every job uncapped (at its saturation power), kW."""
-        return float(self.static_kw + sum(
-            float(self.job_power_kw(j, j.saturation_fraction)) for j in self.jobs))
-
-    def floor_kw(self) -> float:
-        """Cluster power with every GPU idle (every job paused), kW."""
-        return float(self.static_kw + self.n_gpus * self.gpu.idle_w / W_PER_KW)
-
-    def weights(self) -> dict[str, float]:
-        """Objective weights normalized to sum 1.
-
-        A job of weight 0 (tier 0 by default) gets 0.1 % of the largest weight, so its work
-        still counts for something and the LP never idles it for nothing; equal weights if
-        every weight is 0.
-        """
-        w = np.array([j.objective_weight for j in self.jobs])
-        w = np.ones_like(w) if w.max() <= 0 else np.maximum(w, 1e-3 * w.max())
-        return {j.name: float(v) for j, v in zip(self.jobs, w / w.sum(), strict=True)}
-
-
-# --------------------------------------------------------------------------- target trajectory
-
-
-@dataclass(frozen=True)
-class EventTrajectory:
-    """A trapezoidal power target: ramp down, hold, ramp up.
-
-    Parameters
-    ----------
-    start : pandas.Timestamp
-        Start of the ramp-down (tz-aware).
-    ramp_down_min, hold_min, ramp_up_min : int
-        Durations, minutes (ramps >= 1, hold >= 0).
-    baseline_kw : float
-        Level before the event, kW (the ramp-down starts from it).
-    hold_kw : float
-        Level held, kW.
-    end_kw : float, optional
-        Level the ramp-up returns to, kW (default ``baseline_kw``).
-
-    Notes
-    -----
-    The trajectory is piecewise linear in time; a step's target is its value at the step's
-    midpoint. Outside ``[start, end)`` the target is infinite (no cap).
-    """
-
-    start: pd.Timestamp
-    ramp_down_min: int
-    hold_min: int
-    ramp_up_min: int
-    baseline_kw: float
-    hold_kw: float
-    end_kw: float | None = None
-
-    def __post_init__(self) -> None:
-        ts = pd.Timestamp(self.start)
-        if ts.tzinfo is None:
-            raise ScenarioError(f"must be tz-aware, got {ts}", field="event.start")
-        object.__setattr__(self, "start", ts)
-        for name in ("ramp_down_min", "ramp_up_min"):
-            if getattr(self, name) < 1:
-                raise ScenarioError(f"must be >= 1 min, got {getattr(self, name)}",
-                                    field=f"event.{name}")
-        if self.hold_min < 0:
-            raise ScenarioError(f"must be >= 0 min, got {self.hold_min}", field="event.hold_min")
-        for name in ("baseline_kw", "hold_kw"):
-            v = getattr(self, name)
-            if not np.isfinite(v) or v < 0:
-                raise ScenarioError(f"must be finite and >= 0 kW, got {v}", field=f"event.{name}")
-
-    @property
-    def level_after_kw(self) -> float:
-        return float(self.baseline_kw if self.end_kw is None else self.end_kw)
-
-    @property
-    def hold_start(self) -> pd.Timestamp:
-        return self.start + pd.Timedelta(minutes=self.ramp_down_min)
-
-    @property
-    def hold_end(self) -> pd.Timestamp:
-        return self.hold_start + pd.Timedelta(minutes=self.hold_min)
-
-    @property
-    def end(self) -> pd.Timestamp:
-        return self.hold_end + pd.Timedelta(minutes=self.ramp_up_min)
-
-    @property
-    def cut_fraction(self) -> float:
-        """Depth of the hold below the baseline, fraction of the baseline."""
-        return 1.0 - self.hold_kw / self.baseline_kw
-
-    def level_kw(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """Trapezoid value at the midpoint of each step, including the flat shoulders, kW."""
-        idx = _regular_index(index)
-        step = idx[1] - idx[0] if len(idx) > 1 else pd.Timedelta(minutes=1)
-        minutes = ((idx + step / 2 - self.start) / pd.Timedelta(minutes=1)).to_numpy(float)
-        return _trapezoid(minutes, self.ramp_down_min, self.hold_min, self.ramp_up_min,
-                          self.baseline_kw, self.hold_kw, self.level_after_kw)
-
-    def shape(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """Share of the cut in effect per step: 0 outside, 1 in the hold, linear on the ramps."""
-        idx = _regular_index(index)
-        step = idx[1] - idx[0] if len(idx) > 1 else pd.Timedelta(minutes=1)
-        minutes = ((idx + step / 2 - self.start) / pd.Timedelta(minutes=1)).to_numpy(float)
-        return _trapezoid(minutes, self.ramp_down_min, self.hold_min, self.ramp_up_min,
-                          0.0, 1.0, 0.0)
-
-    def mask(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """True for steps that start inside ``[start, end)``."""
-        idx = _regular_index(index)
-        return np.asarray((idx >= self.start) & (idx < self.end))
-
-    def hold_mask(self, index: pd.DatetimeIndex) -> np.ndarray:
-        """True for steps that start inside ``[hold_start, hold_end)``."""
-        idx = _regular_index(index)
-        return np.asarray((idx >= self.hold_start) & (idx < self.hold_end))
-
-    def target_kw(self, index: pd.DatetimeIndex) -> pd.Series:
-        """Target per step: the trapezoid during the event, +inf (no cap) outside, kW."""
-        idx = _regular_index(index)
-        values = np.where(self.mask(idx), self.level_kw(idx), np.inf)
-        return pd.Series(values, index=idx.tz_convert("UTC").rename("time_utc"), name="target_kw")
-
-
-def _trapezoid(minutes: np.ndarray, down: float, hold: float, up: float,
-               before: float, level: float, after: float) -> np.ndarray:
-    """Piecewise-linear trapezoid at ``minutes`` after the ramp-down start."""
-    m = np.asarray(minutes, dtype=float)
-    s_down = np.clip(m / down, 0.0, 1.0)
-    s_up = np.clip((m - down - hold) / up, 0.0, 1.0)
-    return before + (level - before) * s_down + (after - level) * s_up
-
-
-def _trapezoid_basis(m: np.ndarray, t1: float, down: float, t3: float, up: float) -> np.ndarray:
-    """Columns multiplying (before, level, after) in the trapezoid, for a least-squares fit."""
-    s_down = np.clip((m - t1) / down, 0.0, 1.0)
-    s_up = np.clip((m - t3) / up, 0.0, 1.0)
-    return np.column_stack([1.0 - s_down, s_down - s_up, s_up])
-
-
-def _regular_index(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    idx = pd.DatetimeIndex(index)
-    if idx.tz is None:
-        raise DataError("time index must be tz-aware", field="index")
-    if len(idx) > 1:
-        d = np.diff(idx.asi8)
-        if np.any(d <= 0) or np.any(d != d[0]):
-            raise DataError("time index must be regular and increasing", field="index")
-    return idx
-
-
-def fit_event_trajectory(power_kw: pd.Series, max_ramp_min: int = 30,
-                         min_segment_min: int = 10) -> tuple[EventTrajectory, pd.Series]:
-    """Fit a trapezoid (baseline, ramp-down, hold, ramp-up, recovery) to a measured power trace.
-
-    Least squares in two stages: (1) the best three-level step (before, during, after) over all
-    pairs of change points, from cumulative sums, with the middle level below both others;
-    (2) around each change point, ramp start and duration (1..``max_ramp_min`` min) by grid
-    search, the three levels solved by linear least squares for each candidate; ramp-down and
-    ramp-up are refined in turn, twice. Levels, ramps and hold come from the data only.
-
-    Parameters
-    ----------
-    power_kw : pandas.Series
-        Measured power, kW, on a regular tz-aware index of 1-min (or other regular) steps,
-        no missing values.
-    max_ramp_min : int
-        Longest ramp considered, steps.
-    min_segment_min : int
-        Shortest before, during and after segment of the step fit, steps.
-
-    Returns
-    -------
-    trajectory : EventTrajectory
-        ``baseline_kw`` = fitted level before, ``end_kw`` = fitted level after the event.
-    fitted_kw : pandas.Series
-        The fitted trapezoid on the series' index (shoulders included), kW.
-
-    Raises
-    ------
-    DataError
-        On missing values, an irregular index, too few points, or no drop below both shoulders.
-    """
-    idx = _regular_index(power_kw.index)
-    p = pd.to_numeric(power_kw, errors="coerce").to_numpy(dtype=float)
-    n = len(p)
-    if not np.all(np.isfinite(p)):
-        raise DataError(f"power has {int((~np.isfinite(p)).sum())} missing or non-finite values",
-                        field=str(power_kw.name))
-    if n < 3 * min_segment_min:
-        raise DataError(f"need >= {3 * min_segment_min} steps to fit an event, got {n}",
-                        field=str(power_kw.name))
-    step_min = (idx[1] - idx[0]) / pd.Timedelta(minutes=1)
-    # stage 1: three-level step fit, SSE of segment [i, j) = Q - S^2 / len
-    S = np.r_[0.0, np.cumsum(p)]
-    Q = np.r_[0.0, np.cumsum(p * p)]
-    a = np.arange(n + 1)[:, None]
-    b = np.arange(n + 1)[None, :]
-
-    def sse(i, j):
-        length = np.maximum(j - i, 1)
-        return Q[j] - Q[i] - (S[j] - S[i]) ** 2 / length
-
-    def mean(i, j):
-        return (S[j] - S[i]) / np.maximum(j - i, 1)
-
-    valid = (a >= min_segment_min) & (b - a >= min_segment_min) & (b <= n - min_segment_min)
-    total = sse(0, a) + sse(a, b) + sse(b, n)
-    mid = mean(a, b)
-    valid &= (mid < mean(0, a)) & (mid < mean(b, n))
-    if not valid.any():
-        raise DataError("no drop below the levels before and after found in the power trace",
-                        field=str(power_kw.name))
-    total = np.where(valid, total, np.inf)
-    i0, j0 = np.unravel_index(int(np.argmin(total)), total.shape)
-    # stage 2: ramps. Positions are in steps from the first point, evaluated at step midpoints.
-    m = np.arange(n) + 0.5
-    t1, d1, t3, d2 = float(i0), 1.0, float(j0), 1.0
-
-    def fit(t1_, d1_, t3_, d2_):
-        A = _trapezoid_basis(m, t1_, d1_, t3_, d2_)
-        coef, *_ = np.linalg.lstsq(A, p, rcond=None)
-        r = p - A @ coef
-        return float(r @ r), coef
-
-    for _ in range(2):
-        best = (np.inf, t1, d1)
-        for s in range(int(i0) - max_ramp_min, int(i0) + 1):
-            for d in range(1, max_ramp_min + 1):
-                if s < 0 or s + d > t3:
-                    continue
-                err, _ = fit(s, d, t3, d2)
-                if err < best[0]:
-                    best = (err, float(s), float(d))
-        _, t1, d1 = best
-        best = (np.inf, t3, d2)
-        for s in range(int(j0) - max_ramp_min, int(j0) + 1):
-            for d in range(1, max_ramp_min + 1):
-                if s < t1 + d1 or s + d > n:
-                    continue
-                err, _ = fit(t1, d1, s, d)
-                if err < best[0]:
-                    best = (err, float(s), float(d))
-        _, t3, d2 = best
-    _, (before, level, after) = fit(t1, d1, t3, d2)
-    traj = EventTrajectory(
-        start=idx[int(t1)],
-        ramp_down_min=int(round(d1 * step_min)),
-        hold_min=int(round((t3 - t1 - d1) * step_min)),
-        ramp_up_min=int(round(d2 * step_min)),
-        baseline_kw=float(before),
-        hold_kw=float(level),
-        end_kw=float(after),
-    )
-    fitted = pd.Series(traj.level_kw(idx), index=idx, name="fitted_kw")
-    return traj, fitted
-
-
-# --------------------------------------------------------------------------- the LP
+__all__ = [
+    "A100_MIN_POWER_LIMIT_W",
+    "FLEX_TIERS",
+    "W_PER_KW",
+    "Cluster",
+    "EventPlan",
+    "EventTrajectory",
+    "Job",
+    "deepest_cut",
+    "fit_event_trajectory",
+    "plan_event",
+    "window_mask",
+]
 
 
 @dataclass
@@ -514,23 +132,6 @@ class EventPlan:
     def tier_floors_hold(self, tol: float = 1e-6) -> bool:
         """True if every job's net average throughput is at or above its floor (within tol)."""
         return bool((self.jobs["avg_throughput"] >= self.jobs["min_throughput"] - tol).all())
-
-
-def window_mask(index: pd.DatetimeIndex, start=None, end=None) -> np.ndarray:
-    """Boolean mask of the steps that start in ``[start, end)`` (open ends if None)."""
-    idx = _regular_index(index)
-    ok = np.ones(len(idx), dtype=bool)
-    if start is not None:
-        ok &= np.asarray(idx >= _aware(start, idx))
-    if end is not None:
-        ok &= np.asarray(idx < _aware(end, idx))
-    return ok
-
-
-def _aware(t, idx: pd.DatetimeIndex) -> pd.Timestamp:
-    ts = pd.Timestamp(t)
-    return ts.tz_localize(idx.tz) if ts.tzinfo is None else ts
-
 
 def _build(cluster: Cluster, index: pd.DatetimeIndex, tier_mask: np.ndarray,
            smoothing: float) -> tuple[ModelBuilder, VarBlock, float]:

@@ -10,7 +10,7 @@ How the replay is built (every number from the files unless listed as an assumpt
 * Job mix: the six jobs of ``SRP_exp_performance.csv``. A job id is ``<workload>-<run id>``
   (``pt_mpt_13b_sm-gnn16mkt``); the workload part names a row group of ``dvfs_sweep.csv``,
   which gives the job's GPU count (total GPU power / power per GPU) and its power-cap curve
-  (:func:`~dcflex.workloads.powercap.curves_from_dvfs_sweep`, measured power on the axis). The
+  (:func:`~dcflex.workloads.dvfs_sweep.curves_from_dvfs_sweep`, measured power on the axis). The
   two ``infer_llama_8b_48g`` runs share one sweep row group. GPUs add up to 256, the cluster
   size of the paper.
 * Tiers: the ``Flexibility`` label ``Flex N`` ->
@@ -62,8 +62,8 @@ from dcflex.studies.field.event_response import (
     plan_event,
     window_mask,
 )
+from dcflex.workloads.dvfs_sweep import curves_from_dvfs_sweep, read_dvfs_sweep
 from dcflex.workloads.gpus import GpuType, gpu_type
-from dcflex.workloads.powercap import curves_from_dvfs_sweep, read_dvfs_sweep
 
 #: Time zone of the Phoenix data center (Arizona keeps UTC-07:00 all year).
 SITE_TZ = "America/Phoenix"

@@ -1,0 +1,83 @@
+"""The grid connection: import and export limits, the tariff and the carbon signals.
+
+A tariff prices energy either as a series or as time-of-use periods, plus demand charges on
+the monthly peak and fixed charges.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from dcflex.scenario.series import SeriesSpec, StrictModel
+
+
+class Grid(StrictModel):
+    """Connection to the grid."""
+
+    import_limit_mw: float = Field(gt=0, description="Interconnection import capacity, MW.")
+    export_limit_mw: float = Field(0.0, ge=0, description="Export capacity, MW.")
+    export_price_usd_per_mwh: SeriesSpec | Literal["wholesale"] = Field(
+        "wholesale", description="Price paid for exported energy, USD/MWh."
+    )
+
+
+LocalHour = Annotated[int, Field(ge=0, le=24)]
+Month = Annotated[int, Field(ge=1, le=12)]
+
+
+class TouPeriod(StrictModel):
+    """A time-of-use energy rate period (local time)."""
+
+    price_usd_per_mwh: float = Field(description="Energy rate in this period, USD/MWh.")
+    hours: tuple[LocalHour, LocalHour] = Field(
+        description="Local hours [start, end), 0..24, e.g. [16, 21]; [22, 6] wraps midnight.")
+    months: list[Month] = Field(default_factory=lambda: list(range(1, 13)),
+                                description="Months (1..12) the period applies in.")
+    weekdays_only: bool = False
+
+
+class DemandCharge(StrictModel):
+    """A demand charge on the monthly peak import (local billing months)."""
+
+    rate_usd_per_mw_month: float = Field(ge=0, description="USD per MW of monthly peak.")
+    hours: tuple[LocalHour, LocalHour] | None = Field(
+        None, description="Demand window, local hours [start, end), 0..24; [22, 6] wraps "
+                          "midnight; whole day if omitted."
+    )
+    weekdays_only: bool = False
+
+
+class Tariff(StrictModel):
+    """Energy, demand and fixed charges."""
+
+    energy_price_usd_per_mwh: SeriesSpec | None = Field(
+        None, description="Wholesale or retail energy price per step, USD/MWh."
+    )
+    tou: list[TouPeriod] | None = Field(None, description="Time-of-use rates (local time).")
+    adder_usd_per_mwh: float = Field(0.0, description="Added to every MWh imported, USD/MWh.")
+    demand_charges: list[DemandCharge] = Field(default_factory=list)
+    fixed_usd_per_month: float = Field(0.0, ge=0, description="Fixed charge, USD per month.")
+
+    @model_validator(mode="after")
+    def _one_energy_price(self) -> Tariff:
+        if (self.energy_price_usd_per_mwh is None) == (self.tou is None):
+            raise ValueError("give exactly one of energy_price_usd_per_mwh or tou")
+        return self
+
+
+class Carbon(StrictModel):
+    """Grid carbon signals and carbon objectives."""
+
+    average_kg_per_mwh: SeriesSpec = Field(description="Average grid intensity, kg CO2/MWh.")
+    marginal_kg_per_mwh: SeriesSpec | None = Field(
+        None, description="Marginal grid intensity, kg CO2/MWh."
+    )
+    grid_cfe_fraction: SeriesSpec | None = Field(
+        None, description="Carbon-free share of grid supply per step, fraction 0..1."
+    )
+    price_usd_per_t: float = Field(0.0, ge=0, description="Carbon price, USD per t CO2.")
+    cfe_target: float | None = Field(
+        None, ge=0, le=1, description="Minimum hourly-matched clean-energy score (fraction)."
+    )

@@ -1,0 +1,66 @@
+"""Supply besides the grid: on-site solar and wind, a clean-energy PPA and a battery."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from dcflex.scenario.series import SeriesSpec, StrictModel
+
+
+class Solar(StrictModel):
+    """On-site photovoltaics (modelled with pvlib PVWatts)."""
+
+    capacity_mw_dc: float = Field(gt=0, description="DC nameplate, MW.")
+    tilt_deg: float | None = Field(None, ge=0, le=90, description="Tilt; latitude if omitted.")
+    azimuth_deg: float = Field(180.0, ge=0, lt=360, description="Azimuth, degrees from north.")
+    tracking: Literal["fixed", "single_axis"] = "fixed"
+    dc_ac_ratio: float = Field(1.2, gt=0, description="DC/AC ratio.")
+    losses_pct: float = Field(14.0, ge=0, lt=100, description="System losses, % (PVWatts).")
+    profile_fraction: SeriesSpec | None = Field(
+        None, description="Output as fraction of AC capacity; replaces the weather model."
+    )
+
+
+class Wind(StrictModel):
+    """On-site or contracted-in-front-of-meter wind."""
+
+    capacity_mw: float = Field(gt=0, description="Nameplate, MW.")
+    hub_height_m: float = Field(100.0, gt=0, description="Hub height, m.")
+    wind_speed_m_per_s: SeriesSpec | None = Field(None, description="Wind speed, m/s.")
+    measurement_height_m: float = Field(10.0, gt=0, description="Height of wind speed data, m.")
+    profile_fraction: SeriesSpec | None = Field(
+        None, description="Output as fraction of capacity; replaces the power curve."
+    )
+    losses_pct: float = Field(10.0, ge=0, lt=100, description="Wake and electrical losses, %.")
+
+
+class Ppa(StrictModel):
+    """Contracted clean supply, take-or-pay."""
+
+    profile_mw: SeriesSpec = Field(description="Contracted delivery per step, MW.")
+    price_usd_per_mwh: float = Field(description="Contract price, USD/MWh.")
+
+
+class Battery(StrictModel):
+    """Battery energy storage at the site."""
+
+    power_mw: float = Field(gt=0, description="Charge and discharge power limit, MW.")
+    energy_mwh: float = Field(gt=0, description="Usable energy capacity, MWh.")
+    charge_efficiency: float = Field(0.95, gt=0, le=1, description="Charge efficiency.")
+    discharge_efficiency: float = Field(0.95, gt=0, le=1, description="Discharge efficiency.")
+    soc_min_fraction: float = Field(0.1, ge=0, lt=1, description="Minimum state of charge.")
+    soc_max_fraction: float = Field(0.9, gt=0, le=1, description="Maximum state of charge.")
+    soc_initial_fraction: float = Field(0.5, ge=0, le=1, description="Start (= end) SoC.")
+    cycle_cost_usd_per_mwh: float = Field(
+        0.0, ge=0, description="Wear cost per MWh discharged, USD/MWh."
+    )
+
+    @model_validator(mode="after")
+    def _soc_order(self) -> Battery:
+        if not self.soc_min_fraction < self.soc_max_fraction:
+            raise ValueError("soc_min_fraction must be below soc_max_fraction")
+        if not self.soc_min_fraction <= self.soc_initial_fraction <= self.soc_max_fraction:
+            raise ValueError("soc_initial_fraction must lie between soc_min and soc_max")
+        return self
