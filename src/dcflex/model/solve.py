@@ -8,6 +8,9 @@ raising and a "solve" would report objective 0.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import os
 import sys
 from dataclasses import dataclass
@@ -49,6 +52,25 @@ def _check(status: highspy.HighsStatus, what: str) -> None:
         raise SolverError(f"HiGHS {what} failed")
 
 
+#: Models at least this large hand freed heap back before HiGHS solves (a 15-minute year has
+#: about a million nonzeros; below this size the garbage collection would cost more time
+#: than the memory is worth).
+TRIM_ABOVE_NONZEROS = 200_000
+
+
+def release_freed_memory() -> None:
+    """Return freed heap pages to the operating system before HiGHS allocates its own.
+
+    Building the LP leaves some 50 MB of freed but still mapped heap behind at a 15-minute
+    year (many mid-sized temporary arrays); glibc keeps it for reuse, so it would count in the
+    process's peak on top of HiGHS's solve memory. ``malloc_trim`` hands it back (glibc only;
+    elsewhere this does nothing).
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def new_highs() -> highspy.Highs:
     """A ``Highs`` object with logging off.
 
@@ -73,6 +95,8 @@ def new_highs() -> highspy.Highs:
 def make_highs(lp: LinearProgram, time_limit_s: float | None = None,
                threads: int | None = None) -> highspy.Highs:
     """Create a silent ``Highs`` object holding ``lp`` (for one-off or repeated solves)."""
+    if lp.A.nnz > TRIM_ABOVE_NONZEROS:
+        release_freed_memory()
     h = new_highs()
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
