@@ -91,7 +91,8 @@ def _battery_shortfall(inputs: Inputs, short_mw: np.ndarray, limit_name: str) ->
     idx = inputs.index
     lo, hi = b.soc_min_fraction * b.energy_mwh, b.soc_max_fraction * b.energy_mwh
     e0 = b.soc_initial_fraction * b.energy_mwh
-    soc, since, owed = e0, 0, 0.0
+    soc, owed = e0, 0.0
+    since: int | None = None  # first short step since the battery was last full
     for t, gap in enumerate(short_mw):
         if gap > b.power_mw + 1e-6:
             return (f"at {_fmt(idx[t], tz)} must-serve load net of on-site supply exceeds "
@@ -100,6 +101,7 @@ def _battery_shortfall(inputs: Inputs, short_mw: np.ndarray, limit_name: str) ->
         if gap > 0:
             soc -= gap * dt / b.discharge_efficiency
             owed += gap * dt
+            since = t if since is None else since
             if soc < lo - 1e-6:
                 return (f"from {_fmt(idx[since], tz)} to {_fmt(idx[t], tz)} must-serve load net "
                         f"of on-site supply exceeds the {limit_name} by {owed:.4g} MWh, more than "
@@ -109,7 +111,7 @@ def _battery_shortfall(inputs: Inputs, short_mw: np.ndarray, limit_name: str) ->
         else:
             soc = min(hi, soc + min(-gap, b.power_mw) * b.charge_efficiency * dt)
             if soc >= hi - 1e-9:
-                since, owed = min(t + 1, len(short_mw) - 1), 0.0
+                since, owed = None, 0.0
     if soc < e0 - 1e-6:
         return (f"the battery cannot recharge to its starting {e0:.4g} MWh by the end of the "
                 f"period: the {limit_name} leaves room for only {soc:.4g} MWh after serving the "

@@ -4,9 +4,9 @@ Every run is priced three times under the same tariff, contracts and supply:
 
 0. **inflexible, battery idle** — the business-as-usual twin (:mod:`dcflex.model.twin`);
 1. **inflexible workload, battery dispatched** — the same LP with every workload decision
-   fixed to the twin's, solved again warm on the same HiGHS object (column bounds changed in
-   bulk, then ``run()``): the battery, and the routing of on-site supply and exports, are the
-   only decisions left;
+   fixed to the twin's, solved again on the same HiGHS object (column and row bounds and
+   costs changed in bulk, then ``run()``; no second build): the battery, and the routing of
+   on-site supply and exports, are the only decisions left;
 2. **fully flexible** — the LP as built.
 
 The value of a step is the fall in *net cost*: total cost minus the value of the training
@@ -72,7 +72,8 @@ class Rung:
         Enrolled in demand-response programmes.
     solved : str
         How it was obtained: ``twin`` (numpy rule), ``lp`` (the flexible solve),
-        ``warm re-solve`` (rung 1 on the same HiGHS object) or ``same as rung N (why)``.
+        ``re-solve of the same model`` (rung 1 on the same HiGHS object) or
+        ``same as rung N (why)``.
     highs_seconds : float
         HiGHS time spent on this rung, s.
     """

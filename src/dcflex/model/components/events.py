@@ -123,10 +123,11 @@ def _local_steps(start, end, inputs_index: pd.DatetimeIndex, tz: str) -> np.ndar
 def event_days(scenario: Scenario) -> set[date]:
     """Local dates touched by any demand-response event of the scenario (inside the period
     or not): they are never baseline days."""
+    tz = scenario.site.timezone
     days: set[date] = set()
     for ev in scenario.events.demand_response:
-        d = pd.Timestamp(ev.start).date()
-        last = (pd.Timestamp(ev.end) - pd.Timedelta(microseconds=1)).date()
+        d = _utc(ev.start, tz).tz_convert(tz).date()
+        last = (_utc(ev.end, tz).tz_convert(tz) - pd.Timedelta(microseconds=1)).date()
         while d <= last:
             days.add(d)
             d += timedelta(days=1)
