@@ -37,6 +37,13 @@ def ppa_site(ppa: dict | None) -> dict:
 FLAT = {"profile_mw": 0.5, "price_usd_per_mwh": 30.0}
 
 
+def assert_bill(r, **expected: float) -> None:
+    """The flexible schedule and its twin (a must-serve site: the same) settle as expected."""
+    for m in (r.metrics, r.baseline_metrics):
+        for name, value in expected.items():
+            assert m[name] == pytest.approx(value, abs=1e-6), name
+
+
 def test_without_ppa():
     """24 MWh × 70 = 1680 USD of energy, 1 MW × 1000 = 1000 USD of demand: 2680."""
     r = run(scenario_from_dict(ppa_site(None)))
@@ -52,16 +59,9 @@ def test_virtual_ppa_is_settled_on_the_price_difference_and_leaves_the_meter_alo
     Its 12 MWh are matched hour by hour: CFE 0.5, market-based emissions 400 × 12 = 4.8 t
     against 9.6 t location-based."""
     r = run(scenario_from_dict(ppa_site({"kind": "virtual", **FLAT})))
-    for m in (r.metrics, r.baseline_metrics):
-        assert m["peak_import_mw"] == pytest.approx(1.0)
-        assert m["demand_cost_usd"] == pytest.approx(1000.0, abs=1e-6)
-        assert m["energy_cost_usd"] == pytest.approx(1680.0, abs=1e-6)
-        assert m["ppa_cost_usd"] == pytest.approx(-240.0, abs=1e-6)
-        assert m["total_cost_usd"] == pytest.approx(2440.0, abs=1e-6)
-        assert m["grid_import_mwh"] == pytest.approx(24.0)
-        assert m["cfe_score"] == pytest.approx(0.5)
-        assert m["emissions_average_t"] == pytest.approx(9.6)
-        assert m["emissions_market_based_t"] == pytest.approx(4.8)
+    assert_bill(r, peak_import_mw=1.0, demand_cost_usd=1000.0, energy_cost_usd=1680.0,
+                ppa_cost_usd=-240.0, total_cost_usd=2440.0, grid_import_mwh=24.0, cfe_score=0.5,
+                emissions_average_t=9.6, emissions_market_based_t=4.8)
     np.testing.assert_allclose(r.schedule["ppa_used_mw"], 0.5, atol=1e-9)
     np.testing.assert_allclose(r.baseline["ppa_used_mw"], 0.5, atol=1e-9)
 
@@ -72,13 +72,8 @@ def test_physical_ppa_crosses_the_meter_at_the_contract_price():
     1080, contract 12 × 30 = 360. Total 2440: with one market price the same money as the
     virtual contract."""
     r = run(scenario_from_dict(ppa_site({"kind": "physical", **FLAT})))
-    for m in (r.metrics, r.baseline_metrics):
-        assert m["peak_import_mw"] == pytest.approx(1.0)
-        assert m["demand_cost_usd"] == pytest.approx(1000.0, abs=1e-6)
-        assert m["energy_cost_usd"] == pytest.approx(1080.0, abs=1e-6)
-        assert m["ppa_cost_usd"] == pytest.approx(360.0, abs=1e-6)
-        assert m["total_cost_usd"] == pytest.approx(2440.0, abs=1e-6)
-        assert m["emissions_market_based_t"] == pytest.approx(4.8)
+    assert_bill(r, peak_import_mw=1.0, demand_cost_usd=1000.0, energy_cost_usd=1080.0,
+                ppa_cost_usd=360.0, total_cost_usd=2440.0, emissions_market_based_t=4.8)
 
 
 def test_physical_ppa_surplus_is_resold():
@@ -101,14 +96,9 @@ def test_direct_line_is_behind_the_meter_with_capacity_and_losses():
     120 → 240. Total 1955.2. 0.36 of each MWh is clean: CFE 0.36."""
     r = run(scenario_from_dict(ppa_site({"kind": "direct_line", **FLAT,
                                          "line_capacity_mw": 0.4, "line_losses_pct": 10.0})))
-    for m in (r.metrics, r.baseline_metrics):
-        assert m["peak_import_mw"] == pytest.approx(0.64)
-        assert m["demand_cost_usd"] == pytest.approx(640.0, abs=1e-6)
-        assert m["energy_cost_usd"] == pytest.approx(1075.2, abs=1e-6)
-        assert m["ppa_cost_usd"] == pytest.approx(240.0, abs=1e-6)
-        assert m["total_cost_usd"] == pytest.approx(1955.2, abs=1e-6)
-        assert m["cfe_score"] == pytest.approx(0.36)
-        assert m["emissions_market_based_t"] == pytest.approx(m["emissions_average_t"])
+    assert_bill(r, peak_import_mw=0.64, demand_cost_usd=640.0, energy_cost_usd=1075.2,
+                ppa_cost_usd=240.0, total_cost_usd=1955.2, cfe_score=0.36,
+                emissions_average_t=6.144, emissions_market_based_t=6.144)
     np.testing.assert_allclose(r.schedule["ppa_used_mw"], 0.36, atol=1e-9)
 
 

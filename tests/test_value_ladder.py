@@ -237,3 +237,22 @@ def test_metrics_json_carries_the_values_with_units_and_descriptions(tmp_path):
     assert doc["values"]["flexibility_value_usd"]["value"] == pytest.approx(270.0, abs=1e-6)
     assert [r["solved"] for r in doc["ladder"]] == ["twin", "re-solve of the same model", "lp"]
     assert doc["flexible"]["emissions_market_based_t"]["unit"] == "t CO2"
+
+
+def test_simulate_reports_the_same_split(tmp_path):
+    """A single plan over the whole period on perfect forecasts is the perfect-foresight
+    optimum, so the simulation's ladder (rung 1: the same policy on the twin's workload) gives
+    the values of run: 90, 180 and 270 USD."""
+    from dcflex.studies.operate.simulate import simulate_inputs
+
+    inputs = prepare(scenario_from_dict(three_rung_dict(tmp_path)))
+    sim = simulate_inputs(inputs, "mpc", horizon_h=None, replan="once",
+                          value_of_information=False)
+    assert sim.ladder.rungs[1].solved == "simulated with the twin's workload"
+    for name, value in (("battery_value_usd", 90.0), ("workload_flexibility_value_usd", 180.0),
+                        ("flexibility_value_usd", 270.0), ("work_value_change_usd", 0.0)):
+        assert sim.values[name] == pytest.approx(value, abs=1e-6), name
+    # the twin's workload ran in rung 1, and its work is accounted on the real classes
+    rung1 = sim.ladder.rungs[1]
+    assert rung1.metrics["work_done_gpu_hours__batch"] == pytest.approx(2.0)
+    assert "inference_it_mw__fixed" not in rung1.schedule

@@ -32,9 +32,10 @@ def print_values(result, title: str) -> None:
 
     if result.ladder is not None:
         print_frame(result.ladder.table(), title=f"{title}: counterfactual ladder (same tariff "
-                    "and contracts)")
+                    "and contracts)", float_format="{:,.0f}")
         print_frame(result.values.to_frame()[["value", "unit"]],
-                    title="value of flexibility, net of the work value change (USD)")
+                    title="value of flexibility, net of the work value change",
+                    float_format="{:,.0f}")
     for line in result.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
@@ -131,10 +132,11 @@ def run(
     print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual")
     print_values(result, result.scenario.name)
     t = result.timings_s
+    rung_1 = f", rung 1 {t['rung_1']:.2f} s" if "rung_1" in t else ""
     console.print(
         f"prepare {t['prepare']:.2f} s, build {t['build']:.2f} s, HiGHS {t['highs_solve']:.2f} s, "
-        f"metrics {t['metrics']:.2f} s; scenario hash {result.provenance['scenario_hash']}",
-        highlight=False,
+        f"metrics {t['metrics']:.2f} s{rung_1}; scenario hash "
+        f"{result.provenance['scenario_hash']}", highlight=False,
     )
     written = write_outputs(result, out, week)
     console.print(f"wrote {len(written)} files to {out}/")

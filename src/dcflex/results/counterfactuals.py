@@ -277,28 +277,46 @@ def citizen_warnings(r0: Rung, r2: Rung, inputs: Inputs) -> list[str]:
 def fixed_workload_inputs(inputs: Inputs, twin: pd.DataFrame) -> Inputs:
     """The site with its workload replaced by one must-serve class drawing the twin's IT
     power: rung 1 for a driver that cannot re-solve one LP (the rolling-horizon simulation
-    runs its policy on these inputs). Battery, supply, tariff, contracts and events are
-    unchanged; the training value the twin delivers is not in these inputs' metrics (add the
-    twin's, which rung 1 delivers too)."""
+    runs its policy on these inputs). Battery, supply, tariff, contracts and paid events are
+    unchanged; as in :func:`fix_workload_to_twin`, limits the twin breaks are widened to its
+    import (import caps and hard demand-response caps, at the baseline on the twin's import,
+    are folded into ``import_limit_mw``; a hard event keeps its payment with a zero penalty)
+    and the clean-energy target is dropped. The training value the twin delivers is not in
+    these inputs' metrics: price the result on the original inputs."""
     import dataclasses
 
+    from dcflex.model.components.events import event_windows, import_cap_series
     from dcflex.model.components.workload import ClassParams
-    from dcflex.scenario import InferenceClass, Workload
+    from dcflex.scenario import Events, InferenceClass, Workload
 
     scen = inputs.scenario
     it = twin["it_power_mw"].to_numpy(dtype=float)
+    twin_imp = twin["grid_import_mw"].to_numpy(dtype=float)
     top = max(float(it.max()), 1e-9)
     workload = Workload(gpu=scen.workload.gpu,
                         classes={"fixed": InferenceClass(servers=1, utilization=1.0)})
     series = inputs.series.drop(columns=[c for c in inputs.series
                                          if c.startswith("inference_demand_mw__")])
     series["inference_demand_mw__fixed"] = it
+    limit = np.minimum(series["import_limit_mw"].to_numpy(dtype=float),
+                       import_cap_series(inputs))
+    for w in event_windows(inputs, twin_imp):
+        if w.hard and len(w.steps):
+            limit[w.steps] = np.minimum(limit[w.steps], w.cap_mw(twin_imp))
+    series["import_limit_mw"] = np.maximum(limit, twin_imp)
+    events = Events(demand_response=[
+        ev.model_copy(update={"shortfall_penalty_usd_per_mwh": 0.0})
+        if ev.shortfall_penalty_usd_per_mwh is None else ev
+        for ev in scen.events.demand_response])
     params = dict(inputs.params)
     params["workload"] = {
         "classes": {"fixed": ClassParams("fixed", "inference", 1, 1, 0.0, 0.0, top)},
         "releases": {}}
+    fixed = scen.model_copy(update={
+        "workload": workload, "events": events,
+        "carbon": scen.carbon.model_copy(update={"cfe_target": None})})
     return dataclasses.replace(
-        inputs, scenario=scen.model_copy(update={"workload": workload}), series=series,
+        inputs, scenario=fixed, series=series,
         units={**inputs.units, "inference_demand_mw__fixed": "MW"}, params=params)
 
 
