@@ -83,14 +83,17 @@ def test_table_bookkeeping(real):
     for label, s in real.summaries.items():
         row = t.loc[label]
         assert row["total_cost_usd"] == s.metrics["total_cost_usd"]
+        # the value is net of the training value given up: twin's net cost minus the site's
         assert row["flexibility_value_usd"] == pytest.approx(
-            s.baseline_metrics["total_cost_usd"] - s.metrics["total_cost_usd"], rel=1e-12)
-        # the flexible schedule never costs more than its business-as-usual twin
-        assert row["flexibility_value_usd"] >= 0
+            s.baseline_metrics["net_cost_usd"] - s.metrics["net_cost_usd"], rel=1e-12)
+        assert row["flexibility_value_usd"] == pytest.approx(
+            row["battery_value_usd"] + row["workload_flexibility_value_usd"], abs=1e-6)
+        # the flexible optimum is never worse than business-as-usual, nor than the battery alone
+        assert row["flexibility_value_usd"] >= 0 and row["workload_flexibility_value_usd"] >= 0
         assert row["peak_import_mw"] <= 15.0 + 1e-6  # the sites' interconnection
         assert 0 < row["load_factor"] <= 1 and 0 <= row["cfe_score"] <= 1
         # no marginal intensity in these scenarios: NaN, not zero
-        assert np.isnan(row["emissions_marginal_t"])
+        assert np.isnan(row["avoided_emissions_marginal_t"])
         assert row["headroom_basis"] == "slo"
         assert row["headroom_mw"] == s.slo.headroom_mw
         assert s.slo.firm_mw <= s.slo.headroom_mw <= s.slo.rate_limit_mw * (1 + 1e-12)

@@ -123,12 +123,14 @@ def test_battery_arbitrage_with_losses(tmp_path):
 
 
 def test_demand_response_event():
-    """1 MW inference + 8 GPU-h batch on 2 GPUs, flat 50 USD/MWh. DR event 00:00-02:00 caps
-    import at 50 % of business-as-usual and pays 100 USD per MWh reduced; shortfall costs
-    1000 USD/MWh. Business-as-usual runs the batch in hours 0-3 → import 3 MW in the event →
-    cap 1.5 MW, shortfall 1.5 MW × 2 h → 3000 USD penalty; energy 32 MWh → 1600 USD; total
-    4600. The optimum moves the batch out of the event: import 1 MW, reduction 2 MW × 2 h =
-    4 MWh → 400 USD paid; total 1600 − 400 = 1200."""
+    """1 MW inference + 8 GPU-h batch on 2 GPUs, flat 50 USD/MWh. DR event 00:00-02:00 on the
+    first day caps import at 50 % of the customer baseline and pays 100 USD per MWh reduced;
+    shortfall costs 1000 USD/MWh. Every 10-in-10 baseline day lies before the period, so the
+    baseline is business-as-usual's import: the batch in hours 0-3 → 3 MW in the event.
+    Business-as-usual cannot flex, so it is not enrolled: energy 32 MWh → 1600 USD, no
+    penalty. The optimum moves the batch out of the event: import 1 MW, reduction 2 MW × 2 h
+    = 4 MWh → 400 USD paid; total 1600 − 400 = 1200: a flexibility value of 400 USD, all of
+    it from the workload (no battery)."""
     gpu = base_dict()["workload"]["gpu"]
     d = base_dict(
         workload={"gpu": gpu, "classes": {
@@ -139,8 +141,11 @@ def test_demand_response_event():
             "payment_usd_per_mwh": 100.0, "shortfall_penalty_usd_per_mwh": 1000.0}]},
     )
     r = run(scenario_from_dict(d))
-    assert r.baseline_metrics["total_cost_usd"] == pytest.approx(4600.0, abs=1e-6)
-    assert r.baseline_metrics["dr_penalty_usd"] == pytest.approx(3000.0, abs=1e-6)
+    assert r.baseline_metrics["total_cost_usd"] == pytest.approx(1600.0, abs=1e-6)
+    assert r.baseline_metrics["dr_penalty_usd"] == 0.0
+    assert r.baseline_metrics["dr_revenue_usd"] == 0.0
+    assert r.values["flexibility_value_usd"] == pytest.approx(400.0, abs=1e-6)
+    assert r.values["battery_value_usd"] == 0.0
     assert r.metrics["total_cost_usd"] == pytest.approx(1200.0, abs=1e-6)
     assert r.metrics["dr_revenue_usd"] == pytest.approx(400.0, abs=1e-6)
     assert r.metrics["dr_reduced_mwh"] == pytest.approx(4.0, abs=1e-7)
@@ -228,7 +233,7 @@ def test_ledgers_match_metrics_bookkeeping(tmp_path):
 
 
 def test_time_of_use_rates_move_work_to_the_cheap_period():
-    """Local-time TOU: 80 USD/MWh all day, 20 from 12:00 (later periods override). 1 MW load
+    """Local-time TOU: 20 USD/MWh from 12:00, 80 at all other hours (the default). 1 MW load
     and 12 GPU-h of batch on one 1 MW GPU. Business-as-usual runs it 00:00-12:00 at 80 →
     12·80 + load (12·80 + 12·20) = 2160; the optimum runs it 12:00-24:00 → 240 + 1200 = 1440."""
     gpu = base_dict()["workload"]["gpu"]
@@ -236,7 +241,7 @@ def test_time_of_use_rates_move_work_to_the_cheap_period():
         workload={"gpu": gpu, "classes": {
             "chat": {"kind": "inference", "servers": 1, "utilization": 1.0},
             "batch": {"kind": "batch", "servers": 1, "gpu_hours_per_day": 12}}},
-        tariff={"tou": [{"price_usd_per_mwh": 80.0, "hours": [0, 24]},
+        tariff={"tou": [{"price_usd_per_mwh": 80.0, "default": True},
                         {"price_usd_per_mwh": 20.0, "hours": [12, 24]}]},
     )
     r = run(scenario_from_dict(d))
@@ -268,13 +273,15 @@ def test_wind_surplus_is_exported_up_to_the_limit_and_the_rest_curtailed():
 
 
 def test_ppa_take_or_pay():
-    """1 MW load, PPA 0.5 MW flat at 30 USD/MWh, wholesale 50: the site pays 30 on 12 MWh of
-    PPA energy and 50 on 12 MWh imported → 360 + 600 = 960 USD; half the load is clean."""
+    """1 MW load, a direct-line PPA of 0.5 MW flat at 30 USD/MWh (line wide enough, no
+    losses), wholesale 50: the site pays 30 on 12 MWh of PPA energy and 50 on 12 MWh imported
+    → 360 + 600 = 960 USD; half the load is clean."""
     gpu = base_dict()["workload"]["gpu"]
     d = base_dict(
         workload={"gpu": gpu, "classes": {
             "chat": {"kind": "inference", "servers": 1, "utilization": 1.0}}},
-        ppa={"profile_mw": 0.5, "price_usd_per_mwh": 30.0},
+        ppa={"kind": "direct_line", "profile_mw": 0.5, "price_usd_per_mwh": 30.0,
+             "line_capacity_mw": 1.0, "line_losses_pct": 0.0},
     )
     r = run(scenario_from_dict(d))
     assert r.metrics["total_cost_usd"] == pytest.approx(960.0, abs=1e-6)
@@ -285,7 +292,8 @@ def test_ppa_take_or_pay():
 
 
 def test_unused_ppa_energy_is_resold_at_wholesale_not_at_the_retail_price():
-    """0.5 MW load for 24 h, PPA 1 MW flat at 30 USD/MWh, wholesale 50 with a 20 USD/MWh retail
+    """0.5 MW load for 24 h, direct-line PPA 1 MW flat at 30 USD/MWh (no losses), wholesale 50
+    with a 20 USD/MWh retail
     adder. The contract costs 24 · 30 = 720; the load uses 12 MWh of it and the other 12 MWh
     are resold at 50 (not 70) → 720 − 600 = 120 USD, nothing imported. If the site imported
     instead, each MWh would cost 70 and forgo only 50 of resale: using the PPA is right."""
@@ -293,7 +301,8 @@ def test_unused_ppa_energy_is_resold_at_wholesale_not_at_the_retail_price():
     d = base_dict(
         workload={"gpu": gpu, "classes": {
             "chat": {"kind": "inference", "servers": 1, "utilization": 0.5}}},
-        ppa={"profile_mw": 1.0, "price_usd_per_mwh": 30.0},
+        ppa={"kind": "direct_line", "profile_mw": 1.0, "price_usd_per_mwh": 30.0,
+             "line_capacity_mw": 1.0, "line_losses_pct": 0.0},
         tariff={"energy_price_usd_per_mwh": 50.0, "adder_usd_per_mwh": 20.0},
     )
     r = run(scenario_from_dict(d))

@@ -300,7 +300,7 @@ def test_tier_floors_hold_in_an_optimized_site_schedule_with_a_dr_event():
         "carbon": {"average_kg_per_mwh": 400},
         "events": {"demand_response": [{
             "start": "2025-05-02 16:00", "end": "2025-05-02 19:00", "reduce_to_fraction": 0.3,
-            "shortfall_penalty_usd_per_mwh": 20000}]},
+            "shortfall_penalty_usd_per_mwh": 20000, "cbl": "twin"}]},
     })
     res = run(scen)
     sched = res.schedule

@@ -76,17 +76,20 @@ def site_dict(days: int = 7, start: str = "2023-03-28", **extra) -> dict:
 
 
 # Demand-response events (soft cap with payment, overlapping hard cap, import cap), a PPA,
-# wind and an hourly CFE target: the parts of the window LP the simulation re-adds itself.
+# wind and an hourly CFE target: the parts of the window LP the simulation re-adds itself. The
+# simulation plans events against the baseline on the twin's import, so the equality with run
+# holds for cbl: twin (a 10-in-10 baseline lets run raise its own baseline days in hindsight).
 RICH = dict(
-    ppa={"profile_mw": 0.5, "price_usd_per_mwh": 55},
+    ppa={"kind": "direct_line", "profile_mw": 0.5, "price_usd_per_mwh": 55,
+         "line_capacity_mw": 0.45, "line_losses_pct": 3.0},
     wind={"capacity_mw": 1.0, "profile_fraction": {
         "generator": "diurnal", "mean": 0.35, "daily_amplitude": 0.5, "peak_hour": 3,
         "noise_std": 0.1, "minimum": 0, "maximum": 1, "seed": 9}},
     events={"demand_response": [
         {"start": "2023-03-30T17:00", "end": "2023-03-30T20:00", "reduce_to_fraction": 0.7,
-         "payment_usd_per_mwh": 200, "shortfall_penalty_usd_per_mwh": 1000},
+         "payment_usd_per_mwh": 200, "shortfall_penalty_usd_per_mwh": 1000, "cbl": "twin"},
         {"start": "2023-03-30T18:00", "end": "2023-03-30T19:00", "cap_mw": 1.5,
-         "payment_usd_per_mwh": 50},
+         "payment_usd_per_mwh": 50, "cbl": "twin"},
         {"start": "2023-04-02T12:00", "end": "2023-04-02T15:00", "cap_mw": 1.2}],
         "import_caps": [{"start": "2023-04-01T10:00", "end": "2023-04-01T14:00", "cap_mw": 2.0}]},
     carbon={"average_kg_per_mwh": 350, "price_usd_per_t": 50, "cfe_target": 0.6,
@@ -216,7 +219,7 @@ def _peak_dict() -> dict:
                  "gpu_hours": 12}]}}},
         "facility": {"pue": 1.0},
         "grid": {"import_limit_mw": 10.0},
-        "tariff": {"tou": [{"price_usd_per_mwh": 100, "hours": [0, 24]},
+        "tariff": {"tou": [{"price_usd_per_mwh": 100, "default": True},
                            {"price_usd_per_mwh": 20, "hours": [2, 6]}],
                    "demand_charges": [{"rate_usd_per_mw_month": 1000}]},
         "carbon": {"average_kg_per_mwh": 400.0},

@@ -88,9 +88,14 @@ def cluster(client):
 
 
 def serial_metrics(variants) -> dict[str, dict[str, float]]:
-    """Each variant run alone in this process, from its own scenario file and overrides."""
-    return {v.id: run(load_scenario(v.scenario_file, v.overrides)).metrics.as_dict()
-            for v in variants}
+    """Each variant run alone in this process, from its own scenario file and overrides: its
+    metrics and the value split of its counterfactual ladder."""
+    out = {}
+    for v in variants:
+        r = run(load_scenario(v.scenario_file, v.overrides))
+        out[v.id] = {**r.metrics.as_dict(), **r.values.as_dict()}
+    assert all("battery_value_usd" in m for m in out.values())
+    return out
 
 
 def assert_metrics_equal(table: pd.DataFrame, expected: dict[str, dict[str, float]]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dcflex.cli.common import (
     check_output_dir,
@@ -25,8 +26,9 @@ from dcflex.results.files import write_text_atomic
 #: Columns of the printed compare table (every column is in compare.csv).
 SHOWN = (
     "rank", "total_cost_usd", "average_cost_usd_per_mwh", "emissions_average_t",
-    "emissions_marginal_t", "cfe_score", "renewable_share", "annual_pue", "peak_import_mw",
-    "load_factor", "dr_revenue_usd", "flexibility_value_usd", "headroom_mw", "headroom_basis",
+    "emissions_market_based_t", "cfe_score", "renewable_share", "annual_pue", "peak_import_mw",
+    "load_factor", "dr_revenue_usd", "flexibility_value_usd", "battery_value_usd",
+    "workload_flexibility_value_usd", "work_value_change_usd", "headroom_mw", "headroom_basis",
     "pareto",
 )
 
@@ -51,7 +53,8 @@ def compare_command(
         help="Metric to rank by (default: the sites file's rank_by, else total_cost_usd).")]
         = None,
     emissions_basis: Annotated[str, typer.Option(
-        help="Emissions axis of the Pareto front: average or marginal.")] = "average",
+        help="Emissions axis of the Pareto front: average (location-based) or "
+             "market_based.")] = "average",
     progress: Annotated[bool, typer.Option(
         "--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
@@ -63,9 +66,11 @@ def compare_command(
     from dcflex.studies.compare import compare, is_sites_file, load_sites
 
     check_output_dir(out)
-    if emissions_basis not in ("average", "marginal"):
-        raise typer.BadParameter(f"expected average or marginal, got {emissions_basis!r}",
-                                 param_hint="--emissions-basis")
+    if emissions_basis not in ("average", "market_based"):
+        why = (" (marginal emissions are reported only as avoided against each site's "
+               "twin, never as a tonnage to rank)" if emissions_basis == "marginal" else "")
+        raise typer.BadParameter(f"expected average or market_based, got {emissions_basis!r}"
+                                 f"{why}", param_hint="--emissions-basis")
     if rank_by is None:
         for f in files:
             if is_sites_file(f):
@@ -89,6 +94,10 @@ def compare_command(
         for s in result.summaries.values():
             if s.slo is not None:
                 console.print(s.slo.explanation, highlight=False)
+        for label, s in result.summaries.items():
+            for line in s.warnings:
+                err_console.print(f"[yellow]warning:[/] {escape(label)}: {escape(line)}",
+                                  highlight=False, soft_wrap=True)
     for label, message in result.failures.items():
         err_console.print(f"[bold red]failed:[/] {label}: {message}", highlight=False,
                           soft_wrap=True)

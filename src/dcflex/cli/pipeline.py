@@ -18,12 +18,26 @@ from dcflex.results.files import write_text_atomic
 
 # Metrics shown in the run table (all are written to metrics.json).
 HEADLINE = (
-    "total_cost_usd", "energy_cost_usd", "demand_cost_usd", "dr_revenue_usd",
+    "total_cost_usd", "energy_cost_usd", "demand_cost_usd", "dr_revenue_usd", "dr_penalty_usd",
     "average_cost_usd_per_mwh", "facility_energy_mwh", "emissions_average_t",
-    "emissions_marginal_t", "cfe_score", "renewable_share", "annual_pue", "peak_import_mw",
-    "load_factor", "curtailed_mwh", "shifted_energy_mwh", "battery_discharge_mwh",
-    "training_value_usd", "import_limit_excess_mwh",
+    "emissions_market_based_t", "avoided_emissions_marginal_t", "cfe_score", "renewable_share",
+    "annual_pue", "peak_import_mw", "load_factor", "curtailed_mwh", "shifted_energy_mwh",
+    "battery_discharge_mwh", "training_value_usd", "net_cost_usd", "import_limit_excess_mwh",
 )
+
+
+def print_values(result, title: str) -> None:
+    """The counterfactual ladder, the value split and the good-grid-citizen warnings."""
+    from dcflex.cli.common import err_console
+
+    if result.ladder is not None:
+        print_frame(result.ladder.table(), title=f"{title}: counterfactual ladder (same tariff "
+                    "and contracts)", float_format="{:,.0f}")
+        print_frame(result.values.to_frame()[["value", "unit"]],
+                    title="value of flexibility, net of the work value change",
+                    float_format="{:,.0f}")
+    for line in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @handle_errors
@@ -116,11 +130,13 @@ def run(
     table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]
                                   + per_class]
     print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual")
+    print_values(result, result.scenario.name)
     t = result.timings_s
+    rung_1 = f", rung 1 {t['rung_1']:.2f} s" if "rung_1" in t else ""
     console.print(
         f"prepare {t['prepare']:.2f} s, build {t['build']:.2f} s, HiGHS {t['highs_solve']:.2f} s, "
-        f"metrics {t['metrics']:.2f} s; scenario hash {result.provenance['scenario_hash']}",
-        highlight=False,
+        f"metrics {t['metrics']:.2f} s{rung_1}; scenario hash "
+        f"{result.provenance['scenario_hash']}", highlight=False,
     )
     written = write_outputs(result, out, week)
     console.print(f"wrote {len(written)} files to {out}/")

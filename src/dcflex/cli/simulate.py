@@ -22,7 +22,7 @@ from dcflex.results.files import write_text_atomic
 # Metrics shown in the table (all are written to metrics.json).
 SIM_HEADLINE = (
     "objective_usd", "total_cost_usd", "energy_cost_usd", "demand_cost_usd",
-    "training_value_usd", "emissions_average_t", "cfe_score", "peak_import_mw",
+    "training_value_usd", "net_cost_usd", "emissions_average_t", "cfe_score", "peak_import_mw",
     "shifted_energy_mwh", "battery_discharge_mwh", "import_limit_excess_mwh",
 )
 
@@ -107,6 +107,9 @@ def simulate_command(
     table = result.comparison.loc[[m for m in SIM_HEADLINE if m in result.comparison.index]]
     print_frame(table, title=f"{scen.name}: {result.policy} on forecasts vs business-as-usual "
                 f"({result.horizon_h:g} h look-ahead, re-plan {result.replan})")
+    from dcflex.cli.pipeline import print_values
+
+    print_values(result, f"{scen.name} ({result.policy})")
     print_frame(pd.DataFrame({"forecast": list(result.forecasts.values())},
                              index=pd.Index(list(result.forecasts), name="series")),
                 title="forecasts")

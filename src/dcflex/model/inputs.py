@@ -43,11 +43,15 @@ def prepare(scenario: Scenario) -> Inputs:
     columns: dict[str, pd.Series] = {}
     units: dict[str, str] = {}
     params: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for component in COMPONENTS:
         prepared = component.prepare(scenario, ctx)
         for name, (series, unit) in prepared.series.items():
             columns[name] = series.reindex(index)
             units[name] = unit
+            if isinstance(series.name, str):
+                # resolved series carry their scenario field (or weather column) as name
+                sources[name] = series.name
         if prepared.params is not None:
             params[component.NAME] = prepared.params
     frame = pd.DataFrame(columns, index=index)
@@ -56,6 +60,8 @@ def prepare(scenario: Scenario) -> Inputs:
         series=frame,
         units=units,
         step_hours=ctx.step_hours,
-        filled_steps=dict(ctx.filled),
+        # by scenario field, and by every series column derived from a filled field
+        filled_steps={**ctx.filled, **{c: ctx.filled[f] for c, f in sources.items()
+                                        if f in ctx.filled}},
         params=params,
     )

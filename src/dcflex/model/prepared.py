@@ -30,7 +30,8 @@ class Inputs:
     step_hours : float
         Step length, h.
     filled_steps : dict
-        Number of steps filled by a gap policy, per series.
+        Number of steps filled by a gap policy, per scenario field (``tariff.energy_price_
+        usd_per_mwh``) and per series column derived from it (``energy_price_usd_per_mwh``).
     params : dict
         Static parameters derived by components (e.g. per workload class), by component name.
     """

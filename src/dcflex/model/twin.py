@@ -3,11 +3,14 @@
 Every class runs as demanded: inference at its demand, training uncapped at full throughput
 (drawing the power where its power-cap curve saturates), batch work as soon as it is released
 (earliest deadline first, all GPUs of the class), the battery idle. On-site supply serves the
-load first (PV, then wind, then PPA), the rest is imported; surplus is exported up to the
-export limit when the export price is positive, else curtailed. The twin does not respond to
-events, but it is settled under the same contract: it pays demand-response shortfall
-penalties (and earns no reduction payments). Computed directly with numpy — there is nothing
-to optimize — and priced by the same metrics as the flexible schedule.
+load first (PV, then wind, then a direct-line PPA), the rest is imported; surplus is exported
+up to the export limit when the export price is positive, else curtailed. A virtual or
+physical PPA does not change the import; its generation is matched to it. The twin does not
+respond to events: a site that cannot flex is not enrolled in demand-response programmes, so
+it earns no payment and pays no penalty (it may break a hard cap, which is reported). Its
+tariff, contracts and import limits are those of the flexible site. Computed directly with
+numpy — there is nothing to optimize — and priced by the same metrics as the flexible
+schedule.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dcflex.model.components.ppa import counted_mw as ppa_counted_mw
+from dcflex.model.components.ppa import deliverable_mw as ppa_deliverable_mw
 from dcflex.model.prepared import Inputs
 from dcflex.workloads.batch import batch_asap, release_windows
 
@@ -55,11 +60,14 @@ def baseline_schedule(inputs: Inputs) -> pd.DataFrame:
     fac = s["pue"].to_numpy() * it + scen.facility.fixed_overhead_mw
     cols["facility_power_mw"] = fac
     remaining = fac.copy()
+    onsite = {c: s[c].to_numpy() for c in ("pv_available_mw", "wind_available_mw") if c in s}
+    if scen.ppa is not None and scen.ppa.kind == "direct_line":
+        onsite["ppa_deliverable_mw"] = ppa_deliverable_mw(inputs)
     for avail_col, used_col in (("pv_available_mw", "pv_used_mw"),
                                 ("wind_available_mw", "wind_used_mw"),
-                                ("ppa_contracted_mw", "ppa_used_mw")):
-        if avail_col in s:
-            used = np.minimum(s[avail_col].to_numpy(), remaining)
+                                ("ppa_deliverable_mw", "ppa_used_mw")):
+        if avail_col in onsite:
+            used = np.minimum(onsite[avail_col], remaining)
             cols[used_col] = used
             remaining = remaining - used
     surplus = np.zeros(T)
@@ -80,6 +88,8 @@ def baseline_schedule(inputs: Inputs) -> pd.DataFrame:
                 extra = np.minimum(take, s[avail_col].to_numpy() - cols[used_col])
                 cols[used_col] = cols[used_col] + extra
                 take = take - extra
+    if scen.ppa is not None and scen.ppa.kind != "direct_line":
+        cols["ppa_used_mw"] = ppa_counted_mw(inputs, remaining, cols.get("grid_export_mw", 0.0))
     if scen.battery is not None:
         b = scen.battery
         cols["battery_charge_mw"] = np.zeros(T)

@@ -3,7 +3,9 @@
 Every metric is computed from the schedule DataFrame and the inputs alone (not from solver
 internals), so the flexible schedule and its business-as-usual twin are priced by the same
 bookkeeping; a test checks this bookkeeping against the LP's own objective ledgers. Each
-metric carries its unit and a description.
+metric carries its unit and a description. Contracts are settled as signed
+(:mod:`dcflex.results.settlement`): demand-response programmes against the schedule's own
+customer baseline and only for an enrolled site, a PPA by its kind.
 """
 
 from __future__ import annotations
@@ -14,23 +16,27 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dcflex.model.components.events import event_windows
-from dcflex.model.components.tariff import (
-    billing_months,
-    demand_charge_mask,
-    fixed_charge_usd,
-)
+from dcflex.model.components.events import can_flex, import_cap_series
+from dcflex.model.components.ppa import counted_mw, settlement_usd
+from dcflex.model.components.tariff import billing_months, fixed_charge_usd
 from dcflex.model.prepared import Inputs
+from dcflex.results.settlement import (
+    avoided_marginal_emissions_t,
+    demand_charges_usd,
+    dr_settlement,
+    market_based_emissions_t,
+)
 
 
 @dataclass(frozen=True)
 class Metric:
-    """One number with its unit and meaning."""
+    """One number with its unit and meaning (and, for a value, what it includes)."""
 
     name: str
     value: float
     unit: str
     description: str
+    includes: str = ""
 
 
 class Metrics:
@@ -44,6 +50,10 @@ class Metrics:
 
     def __contains__(self, name: str) -> bool:
         return name in self._items
+
+    def get(self, name: str, default: float = float("nan")) -> float:
+        """Value of ``name``, or ``default`` if the schedule has no such metric."""
+        return self._items[name].value if name in self._items else default
 
     def __iter__(self) -> Iterator[Metric]:
         return iter(self._items.values())
@@ -78,46 +88,21 @@ def monthly_peaks(schedule: pd.DataFrame, inputs: Inputs,
     return pd.Series(values.to_numpy(), index=months.astype(str), name=f"peak_{column}")
 
 
-def demand_charges_usd(imp: np.ndarray, inputs: Inputs) -> float:
-    """Demand charges on monthly (windowed) peaks of import, USD."""
-    local = inputs.local_index
-    month_of_step, months = billing_months(local)
+def training_value_usd(schedule: pd.DataFrame, inputs: Inputs) -> float:
+    """Value of the training throughput delivered, USD (the LP's ``value_usd`` ledger):
+    value_usd_per_gpu_hour × GPUs × Σ throughput × Δt."""
     total = 0.0
-    for charge in inputs.scenario.tariff.demand_charges:
-        mask = demand_charge_mask(charge, local)
-        if not mask.any():
-            continue
-        peaks = pd.Series(imp[mask]).groupby(month_of_step[mask]).max()
-        total += charge.rate_usd_per_mw_month * float(peaks.sum())
+    for name, cls in inputs.scenario.workload.classes.items():
+        if cls.kind == "training":
+            n_gpus = inputs.params["workload"]["classes"][name].n_gpus
+            x = _col(schedule, f"training_throughput__{name}")
+            total += cls.value_usd_per_gpu_hour * n_gpus * float(x.sum()) * inputs.step_hours
     return total
 
 
-def dr_settlement(imp: np.ndarray, baseline_import: np.ndarray,
-                  inputs: Inputs) -> tuple[float, float, float, float]:
-    """Demand-response revenue, shortfall penalty, energy reduced and hard-cap excess.
-
-    Returns
-    -------
-    revenue_usd, penalty_usd, reduced_mwh, hard_cap_excess_mwh
-    """
-    dt = inputs.step_hours
-    revenue = penalty = reduced = excess = 0.0
-    for w in event_windows(inputs, baseline_import):
-        if len(w.steps) == 0:
-            continue
-        red = np.maximum(0.0, baseline_import[w.steps] - imp[w.steps])
-        over = np.maximum(0.0, imp[w.steps] - w.cap_mw)
-        reduced += float(red.sum() * dt)
-        revenue += w.payment_usd_per_mwh * float(red.sum() * dt)
-        if w.penalty_usd_per_mwh is None:
-            excess += float(over.sum() * dt)
-        else:
-            penalty += w.penalty_usd_per_mwh * float(over.sum() * dt)
-    return revenue, penalty, reduced, excess
-
-
 def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
-                    baseline_import_mw: np.ndarray | None = None) -> Metrics:
+                    twin_import_mw: np.ndarray | None = None,
+                    enrolled: bool | None = None) -> Metrics:
     """Metrics of a schedule.
 
     Parameters
@@ -125,9 +110,14 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
     schedule : pandas.DataFrame
         Per-step columns as produced by :func:`dcflex.studies.run.run` or the baseline.
     inputs : Inputs
-    baseline_import_mw : numpy.ndarray, optional
-        Business-as-usual import, the reference for demand-response settlement (the
-        schedule's own import if omitted, i.e. no reduction).
+    twin_import_mw : numpy.ndarray, optional
+        The business-as-usual twin's import: the reference of ``avoided_emissions_marginal_t``,
+        of ``cbl: twin`` and of ten-in-ten baseline days before the period (the schedule's
+        own import if omitted).
+    enrolled : bool, optional
+        Whether the schedule's site is enrolled in demand-response programmes; default: if
+        the scenario's site can flex (:func:`dcflex.model.components.events.can_flex`). The
+        twin is priced with ``enrolled=False``.
     """
     s, scen = inputs.series, inputs.scenario
     dt = inputs.step_hours
@@ -137,6 +127,9 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
     it = _col(schedule, "it_power_mw")
     fac = _col(schedule, "facility_power_mw")
     price = s["energy_price_usd_per_mwh"].to_numpy()
+    twin_imp = imp if twin_import_mw is None else np.asarray(twin_import_mw, dtype=float)
+    if enrolled is None:
+        enrolled = can_flex(scen)
     m: list[Metric] = []
 
     def add(name: str, value: float, unit: str, description: str) -> None:
@@ -146,26 +139,20 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
     fac_mwh = fac.sum() * dt
     add("it_energy_mwh", it_mwh, "MWh", "IT (GPU server) energy")
     add("facility_energy_mwh", fac_mwh, "MWh", "Facility energy (IT × PUE + overhead)")
-    add("grid_import_mwh", imp.sum() * dt, "MWh", "Energy imported from the grid")
+    add("grid_import_mwh", imp.sum() * dt, "MWh", "Energy imported from the grid (metered)")
     add("grid_export_mwh", exp.sum() * dt, "MWh", "Energy exported to the grid")
 
-    energy_cost = float((price * imp).sum() * dt)
+    ppa_used = _col(schedule, "ppa_used_mw")
+    ppa_cost, ppa_energy_credit = settlement_usd(inputs, ppa_used)
+    energy_cost = float((price * imp).sum() * dt) - ppa_energy_credit
     export_rev = float((s["export_price_usd_per_mwh"].to_numpy() * exp).sum() * dt)
     demand_cost = demand_charges_usd(imp, inputs)
     fixed_cost = fixed_charge_usd(scen.tariff.fixed_usd_per_month, inputs.local_index, dt)
-    ppa_cost = 0.0
-    if scen.ppa is not None:
-        prof = s["ppa_contracted_mw"].to_numpy()
-        used = _col(schedule, "ppa_used_mw")
-        resale = s["wholesale_price_usd_per_mwh"].to_numpy()
-        ppa_cost = float(((scen.ppa.price_usd_per_mwh - resale) * (prof - used)
-                          + scen.ppa.price_usd_per_mwh * used).sum() * dt)
     wear = 0.0
     if scen.battery is not None:
         wear = scen.battery.cycle_cost_usd_per_mwh * float(
             _col(schedule, "battery_discharge_mw").sum() * dt)
-    ref = imp if baseline_import_mw is None else baseline_import_mw
-    dr_rev, dr_pen, dr_mwh, dr_excess = dr_settlement(imp, ref, inputs)
+    dr = dr_settlement(imp, twin_imp, inputs, enrolled)
     degradation = 0.0
     for name, cls in scen.workload.classes.items():
         if cls.kind == "inference" and cls.degradable_share > 0:
@@ -173,39 +160,59 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
                         - _col(schedule, f"inference_it_mw__{name}"))
             degradation += cls.degradation_penalty_usd_per_mwh * float(unserved.sum() * dt)
     em_avg = float((s["carbon_avg_kg_per_mwh"].to_numpy() * imp).sum() * dt / 1000)
-    em_marg = (float((s["carbon_marginal_kg_per_mwh"].to_numpy() * imp).sum() * dt / 1000)
-               if "carbon_marginal_kg_per_mwh" in s else float("nan"))
-    basis = em_avg if scen.optimization.emissions_basis == "average" else em_marg
+    if scen.optimization.emissions_basis == "average":
+        basis = em_avg
+    else:  # the objective's basis; never reported as a tonnage
+        basis = float((s["carbon_marginal_kg_per_mwh"].to_numpy() * imp).sum() * dt / 1000)
     carbon_cost = scen.carbon.price_usd_per_t * basis
-    total = (energy_cost - export_rev + demand_cost + fixed_cost + ppa_cost + wear - dr_rev
-             + dr_pen + degradation + carbon_cost)
-    add("energy_cost_usd", energy_cost, "USD", "Energy charges on grid import")
+    total = (energy_cost - export_rev + demand_cost + fixed_cost + ppa_cost + wear
+             - dr.revenue_usd + dr.penalty_usd + degradation + carbon_cost)
+    add("energy_cost_usd", energy_cost, "USD",
+        "Energy charges on metered import (the MWh a physical PPA delivers pay only the "
+        "adder here; their energy is in ppa_cost_usd)")
     add("export_revenue_usd", export_rev, "USD", "Revenue from exported energy")
     add("demand_cost_usd", demand_cost, "USD", "Demand charges on monthly peaks")
     add("fixed_cost_usd", fixed_cost, "USD", "Fixed charges (prorated)")
-    add("ppa_cost_usd", ppa_cost, "USD", "PPA payment net of resale of unused energy")
+    add("ppa_cost_usd", ppa_cost, "USD",
+        "PPA: strike × contracted generation less the market value of generation the site "
+        "did not take (virtual: (strike − market price) × generation)")
     add("battery_wear_cost_usd", wear, "USD", "Battery cycling cost")
-    add("dr_revenue_usd", dr_rev, "USD", "Demand-response payments for reduction")
-    add("dr_penalty_usd", dr_pen, "USD", "Demand-response shortfall penalties")
+    add("dr_revenue_usd", dr.revenue_usd, "USD",
+        "Demand-response payments: payment × (customer baseline − import) over events "
+        "(0 for a site not enrolled)")
+    add("dr_penalty_usd", dr.penalty_usd, "USD",
+        "Demand-response shortfall penalties (0 for a site not enrolled)")
     add("degradation_penalty_usd", degradation, "USD", "Penalty for inference demand not served")
     add("carbon_cost_usd", carbon_cost, "USD", "Carbon price × emissions (objective basis)")
     add("total_cost_usd", total, "USD", "Sum of all costs minus revenues")
     add("average_cost_usd_per_mwh", total / fac_mwh if fac_mwh else np.nan, "USD/MWh",
         "Total cost per MWh of facility energy")
-    add("emissions_average_t", em_avg, "t CO2", "Emissions at average grid intensity")
-    add("emissions_marginal_t", em_marg, "t CO2", "Emissions at marginal grid intensity")
+    matched_ppa = counted_mw(inputs, imp, exp)
+    add("emissions_average_t", em_avg, "t CO2",
+        "Location-based emissions: grid average intensity × metered import")
+    add("emissions_market_based_t", market_based_emissions_t(inputs, imp, matched_ppa), "t CO2",
+        "Market-based emissions: import less the PPA generation matched to it each step, at "
+        "the grid average (standing in for the residual mix)")
+    add("avoided_emissions_marginal_t", avoided_marginal_emissions_t(inputs, imp, twin_imp),
+        "t CO2", "Emissions avoided against the business-as-usual twin at marginal intensity "
+        "(a change, never an absolute tonnage; NaN without a marginal series)")
 
     pv = _col(schedule, "pv_used_mw")
     wind = _col(schedule, "wind_used_mw")
-    ppa = _col(schedule, "ppa_used_mw")
-    cfe_grid = s["grid_cfe_fraction"].to_numpy() * (imp - exp)
-    onsite = pv + wind + ppa
-    matched = np.minimum(fac, onsite + cfe_grid)
+    direct = scen.ppa is not None and scen.ppa.kind == "direct_line"
+    onsite = pv + wind + (ppa_used if direct else 0.0)
+    cfe_grid = s["grid_cfe_fraction"].to_numpy() * (imp - exp - matched_ppa)
+    clean = onsite + matched_ppa + cfe_grid
+    matched = np.minimum(fac, clean)
     add("cfe_score", matched.sum() / fac.sum() if fac.sum() else np.nan, "fraction",
-        "Hourly-matched carbon-free energy share (Σ min(load, clean supply) / Σ load)")
-    add("renewable_share", min(onsite.sum(), fac.sum()) / fac.sum() if fac.sum() else np.nan,
-        "fraction", "On-site and PPA supply used / facility energy (annual matching)")
-    add("clean_share", min((onsite + cfe_grid).sum(), fac.sum()) / fac.sum() if fac.sum()
+        "Hourly-matched carbon-free energy share (Σ min(load, clean supply) / Σ load; PPA "
+        "generation counts up to net import)")
+    contracted = onsite.sum() + (float(s["ppa_contracted_mw"].sum())
+                                 if scen.ppa is not None and not direct else 0.0)
+    add("renewable_share", min(contracted, fac.sum()) / fac.sum() if fac.sum() else np.nan,
+        "fraction", "On-site, direct-line and contracted PPA supply / facility energy "
+                    "(annual matching)")
+    add("clean_share", min(clean.sum(), fac.sum()) / fac.sum() if fac.sum()
         else np.nan, "fraction", "Clean supply incl. grid carbon-free share / facility energy")
     add("annual_pue", fac_mwh / it_mwh if it_mwh else np.nan, "-",
         "Energy-weighted PUE (facility energy / IT energy)")
@@ -219,10 +226,12 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
         if avail in s:
             curtailed += float((s[avail].to_numpy() - used).sum() * dt)
     add("curtailed_mwh", curtailed, "MWh", "On-site generation not used or exported")
-    add("dr_reduced_mwh", dr_mwh, "MWh", "Import reduced below business-as-usual in DR events")
-    add("dr_hard_cap_excess_mwh", dr_excess, "MWh", "Import above hard DR caps (violations)")
-    from dcflex.model.components.events import import_cap_series
-
+    add("dr_reduced_mwh", dr.reduced_mwh, "MWh",
+        "Σ (customer baseline − import) over demand-response events (0 if not enrolled)")
+    add("dr_baseline_mwh", dr.baseline_mwh, "MWh",
+        "Σ customer baseline load over demand-response events")
+    add("dr_hard_cap_excess_mwh", dr.hard_cap_excess_mwh, "MWh",
+        "Import above hard DR caps (violations)")
     cap = np.minimum(s["import_limit_mw"].to_numpy(dtype=float), import_cap_series(inputs))
     add("import_limit_excess_mwh", float(np.maximum(imp - cap, 0.0).sum() * dt), "MWh",
         "Import above the interconnection limit or a flexible-interconnection cap (the "
@@ -231,12 +240,9 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
     add("battery_discharge_mwh", float(_col(schedule, "battery_discharge_mw").sum() * dt), "MWh",
         "Energy discharged from the battery")
 
-    training_value = 0.0
     for name, cls in scen.workload.classes.items():
         if cls.kind == "training":
             x = _col(schedule, f"training_throughput__{name}")
-            n_gpus = inputs.params["workload"]["classes"][name].n_gpus
-            training_value += cls.value_usd_per_gpu_hour * n_gpus * float(x.sum()) * dt
             add(f"throughput_delivered__{name}", float(x.mean()), "fraction",
                 f"Mean throughput of training class {name} (1 = full speed all period)")
             add(f"throughput_required__{name}", cls.min_throughput, "fraction",
@@ -254,12 +260,16 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
             add(f"work_done_gpu_hours__{name}", done, "GPU-h", f"Batch work done by class {name}")
             add(f"work_required_gpu_hours__{name}", float(rel["gpu_hours"].sum()), "GPU-h",
                 f"Batch work released for class {name}")
+    training_value = training_value_usd(schedule, inputs)
     if any(c.kind == "training" for c in scen.workload.classes.values()):
         # not in total_cost_usd (a cost, not a value), but the optimum trades it against cost:
         # a cheaper schedule that trains less shows here
         add("training_value_usd", training_value, "USD",
             "Value of the training throughput delivered (value_usd_per_gpu_hour × GPU-hours "
             "at full speed equivalent); the optimizer minimizes total cost minus this")
+    add("net_cost_usd", total - training_value, "USD",
+        "Total cost minus the value of training delivered: the cost the counterfactual "
+        "ladder compares (degradation penalties are in the total cost)")
     add("hours", hours, "h", "Length of the period")
     return Metrics(m)
 

@@ -11,19 +11,30 @@ from dcflex.results.result import Result
 
 
 def metrics_document(result: Result) -> dict:
-    """Metrics of the flexible run and its twin, with units, timings and provenance."""
+    """Values of flexibility, metrics of the flexible run, its twin and every rung of the
+    counterfactual ladder (with units), good-grid-citizen warnings, timings and provenance."""
 
     def block(metrics) -> dict:
-        return {m.name: {"value": m.value, "unit": m.unit, "description": m.description}
+        return {m.name: {"value": m.value, "unit": m.unit, "description": m.description,
+                         **({"includes": m.includes} if m.includes else {})}
                 for m in metrics}
 
-    return {
+    doc = {
         "scenario": result.scenario.name,
+        "values": block(result.values),
         "flexible": block(result.metrics),
         "baseline": block(result.baseline_metrics),
+        "warnings": list(result.warnings),
         "timings_s": result.timings_s,
         "provenance": result.provenance,
     }
+    if result.ladder is not None:
+        doc["ladder"] = [{"rung": r.index, "label": r.label, "solved": r.solved,
+                          "dr_enrolled": r.enrolled, "total_cost_usd": r.metrics["total_cost_usd"],
+                          "work_value_usd": r.work_value_usd, "net_cost_usd": r.net_cost_usd}
+                         for r in result.ladder.rungs]
+        doc["battery_only"] = block(result.ladder.rungs[1].metrics)
+    return doc
 
 
 def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = None

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dcflex.model.prepared import Inputs
+from dcflex.results.counterfactuals import Ladder
 from dcflex.results.metrics import Metrics
 from dcflex.scenario import Scenario
 from dcflex.version import __version__
@@ -31,6 +32,15 @@ class Result:
         Wall time of each pipeline stage and HiGHS's own solve time, s.
     provenance : dict
         Scenario hash, package versions, platform.
+    values : Metrics
+        What flexibility is worth, split along the counterfactual ladder
+        (``flexibility_value_usd`` = ``battery_value_usd`` + ``workload_flexibility_value_usd``,
+        net of ``work_value_change_usd``), each with unit, description and what it includes.
+    ladder : Ladder or None
+        The three rungs (twin, battery only, fully flexible) the values come from.
+    warnings : list of str
+        Good-grid-citizen warnings: the flexible schedule raises a monthly peak or emissions
+        above the twin's.
     """
 
     scenario: Scenario
@@ -44,6 +54,9 @@ class Result:
     timings_s: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, str] = field(default_factory=dict)
     extras: dict[str, np.ndarray] = field(default_factory=dict)
+    values: Metrics = field(default_factory=lambda: Metrics([]))
+    ladder: Ladder | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def provenance(scenario: Scenario) -> dict[str, str]:

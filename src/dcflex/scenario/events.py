@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -10,7 +11,14 @@ from dcflex.scenario.series import StrictModel
 
 
 class DemandResponseEvent(StrictModel):
-    """A demand-response call: hold import at a cap during a local-time window."""
+    """A demand-response call: hold import at a cap during a local-time window.
+
+    Payments and shortfall penalties belong to a programme the site enrols in; a site that
+    cannot flex is not enrolled (it is neither paid nor penalized). An event without a
+    shortfall penalty is a hard cap: an order every schedule must obey (the business-as-usual
+    twin, which cannot, breaks it and the excess is reported). Reductions and fractional caps
+    are measured against the customer baseline load ``cbl``.
+    """
 
     start: datetime = Field(description="Start, local time of the site.")
     end: datetime = Field(description="End (exclusive), local time of the site.")
@@ -22,6 +30,12 @@ class DemandResponseEvent(StrictModel):
     shortfall_penalty_usd_per_mwh: float | None = Field(
         None, ge=0, description="Penalty per MWh above the cap; a hard cap if omitted."
     )
+    cbl: Literal["ten_in_ten", "twin"] = Field(
+        "ten_in_ten",
+        description="Customer baseline load: 'ten_in_ten' (mean of the same hours on the 10 "
+                    "most recent non-event weekdays of the site's own import, CAISO 10-in-10) "
+                    "or 'twin' (the business-as-usual twin's import on the event day; an "
+                    "approximation no programme uses).")
 
     @model_validator(mode="after")
     def _one_cap(self) -> DemandResponseEvent:

@@ -37,10 +37,40 @@ class Wind(StrictModel):
 
 
 class Ppa(StrictModel):
-    """Contracted clean supply, take-or-pay."""
+    """A clean-power purchase agreement, settled as it is signed (``kind``).
 
-    profile_mw: SeriesSpec = Field(description="Contracted delivery per step, MW.")
-    price_usd_per_mwh: float = Field(description="Contract price, USD/MWh.")
+    * ``virtual`` — a financial contract for differences: the site pays (strike − market
+      price) × contracted generation; nothing crosses its meter.
+    * ``physical`` — energy delivered through the grid: it crosses the meter (adder and demand
+      charges apply) and is paid at the contract price instead of the market price.
+    * ``direct_line`` — a remote plant on a dedicated line to the site: behind the meter, up
+      to the line's capacity, less the line's losses.
+    """
+
+    kind: Literal["virtual", "physical", "direct_line"] = Field(
+        description="How the contract is settled: virtual, physical or direct_line.")
+    profile_mw: SeriesSpec = Field(description="Contracted generation per step, MW.")
+    price_usd_per_mwh: float = Field(description="Contract (strike) price, USD/MWh.")
+    line_capacity_mw: float | None = Field(
+        None, gt=0, description="direct_line only: capacity of the line at the plant end, MW.")
+    line_losses_pct: float | None = Field(
+        None, ge=0, lt=100, description="direct_line only: energy lost on the line, % of what "
+                                        "enters it.")
+
+    @model_validator(mode="after")
+    def _line_only_for_direct_line(self) -> Ppa:
+        line = {"line_capacity_mw": self.line_capacity_mw,
+                "line_losses_pct": self.line_losses_pct}
+        if self.kind == "direct_line":
+            missing = [k for k, v in line.items() if v is None]
+            if missing:
+                raise ValueError(f"kind direct_line needs {' and '.join(missing)}")
+        else:
+            given = [k for k, v in line.items() if v is not None]
+            if given:
+                raise ValueError(f"{' and '.join(given)} apply only to kind direct_line "
+                                 f"(this contract is {self.kind})")
+        return self
 
 
 class Battery(StrictModel):

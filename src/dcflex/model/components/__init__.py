@@ -18,6 +18,6 @@ from dcflex.model.components import (
     workload,
 )
 
-COMPONENTS = (workload, facility, solar, wind, ppa, battery, grid, tariff, carbon, events)
+COMPONENTS = (workload, facility, solar, wind, battery, grid, ppa, tariff, carbon, events)
 
 __all__ = ["COMPONENTS"]

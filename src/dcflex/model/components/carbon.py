@@ -3,7 +3,9 @@
 Emissions are counted on grid import: intensity (kg CO2/MWh) × import (MW) × Δt (h) / 1000
 → t CO2. Hourly matching (CFE score, as defined by Google's 24/7 CFE methodology, 2021):
 per step, matched = min(facility load, clean supply), clean supply = on-site PV and wind used
-+ PPA used + grid carbon-free share × net grid import; the score is Σ matched / Σ load. An
++ PPA energy (a direct line's delivered energy, or the generation of a virtual or physical PPA
+matched to net import) + grid carbon-free share × the rest of net grid import; the score is
+Σ matched / Σ load. An
 optional ``cfe_target`` makes the score a constraint.
 """
 
@@ -56,6 +58,11 @@ def add_block(builder: ModelBuilder, inputs: Inputs) -> None:
         matched = builder.add_variables("cfe_matched_mw", lb=0.0)
         builder.add_constraints("cfe_matched_le_load", [(matched, 1.0), (fac, -1.0)], ub=0.0)
         clean = [(builder.var(n), -1.0) for n in CLEAN_SUPPLY if builder.has_var(n)]
+        ppa = inputs.params.get("ppa")
+        if ppa is not None and not ppa.behind_the_meter:
+            # a virtual or physical PPA's matched MWh are part of net import: clean in full,
+            # and no longer counted again at the grid's clean share
+            clean = [(v, -1.0 + cfe) if v.name == "ppa_used_mw" else (v, c) for v, c in clean]
         # grid clean share counts on net import, so importing to export cannot buy CFE
         net = [(builder.var("grid_export_mw"), cfe)] if builder.has_var("grid_export_mw") else []
         builder.add_constraints("cfe_matched_le_clean",

@@ -21,9 +21,13 @@ NAME = "tariff"
 
 
 def tou_price(periods: list[TouPeriod], local: pd.DatetimeIndex) -> np.ndarray:
-    """Energy rate per step from time-of-use periods; later periods override earlier ones."""
+    """Energy rate per step from time-of-use periods (NaN where none applies).
+
+    The periods do not overlap (checked when the scenario is loaded), except with the
+    ``default`` period, which fills the steps no other period covers.
+    """
     price = np.full(len(local), np.nan)
-    for p in periods:
+    for p in sorted(periods, key=lambda p: not p.default):
         mask = _window_mask(local, p.hours, p.weekdays_only) & np.isin(local.month, p.months)
         price[mask] = p.price_usd_per_mwh
     return price

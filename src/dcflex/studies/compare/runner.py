@@ -104,7 +104,7 @@ def compare(
     *,
     rank_by: str = "total_cost_usd",
     ascending: bool | None = None,
-    emissions_basis: Literal["average", "marginal"] = "average",
+    emissions_basis: Literal["average", "market_based"] = "average",
     progress: bool = True,
 ) -> Comparison:
     """Run candidate sites with their business-as-usual twins and rank them.
@@ -120,7 +120,7 @@ def compare(
         Table column to rank by (default total cost).
     ascending : bool, optional
         Default per metric (:data:`LOWER_IS_BETTER`).
-    emissions_basis : {"average", "marginal"}
+    emissions_basis : {"average", "market_based"}
         Emissions axis of the Pareto front.
     progress : bool
         Show a rich progress bar on stderr.

@@ -17,17 +17,26 @@ from dcflex.studies.compare.worker import SiteSummary
 
 #: Metrics copied from the flexible run into the table, in this order.
 TABLE_METRICS: tuple[str, ...] = (
-    "total_cost_usd", "average_cost_usd_per_mwh", "emissions_average_t", "emissions_marginal_t",
-    "cfe_score", "renewable_share", "annual_pue", "peak_import_mw", "load_factor",
-    "dr_revenue_usd",
+    "total_cost_usd", "net_cost_usd", "average_cost_usd_per_mwh", "emissions_average_t",
+    "emissions_market_based_t", "avoided_emissions_marginal_t", "cfe_score", "renewable_share",
+    "annual_pue", "peak_import_mw", "load_factor", "dr_revenue_usd",
+)
+
+#: The value split of the counterfactual ladder (:mod:`dcflex.results.counterfactuals`).
+VALUE_METRICS: tuple[str, ...] = (
+    "flexibility_value_usd", "battery_value_usd", "workload_flexibility_value_usd",
+    "work_value_change_usd",
 )
 
 #: Ranking direction of each numeric table column: True = lower is better.
 LOWER_IS_BETTER: dict[str, bool] = {
-    "total_cost_usd": True, "average_cost_usd_per_mwh": True, "emissions_average_t": True,
-    "emissions_marginal_t": True, "cfe_score": False, "renewable_share": False,
+    "total_cost_usd": True, "net_cost_usd": True, "average_cost_usd_per_mwh": True,
+    "emissions_average_t": True, "emissions_market_based_t": True,
+    "avoided_emissions_marginal_t": False, "cfe_score": False, "renewable_share": False,
     "annual_pue": True, "peak_import_mw": True, "load_factor": False, "dr_revenue_usd": False,
-    "flexibility_value_usd": False, "bau_total_cost_usd": True, "headroom_mw": False,
+    "flexibility_value_usd": False, "battery_value_usd": False,
+    "workload_flexibility_value_usd": False, "work_value_change_usd": False,
+    "bau_total_cost_usd": True, "headroom_mw": False,
 }
 
 
@@ -45,13 +54,13 @@ def pareto_front(cost: Sequence[float], emissions: Sequence[float]) -> np.ndarra
 
 
 def site_table(summaries: Sequence[SiteSummary]) -> pd.DataFrame:
-    """One row per site (unranked): the table metrics, twin cost, flexibility value,
-    headroom and its basis."""
+    """One row per site (unranked): the table metrics, twin cost, the value split (net of
+    the work value change), headroom and its basis."""
     rows = []
     for s in summaries:
         row = {k: s.metrics.get(k, np.nan) for k in TABLE_METRICS}
         row["bau_total_cost_usd"] = s.baseline_metrics.get("total_cost_usd", np.nan)
-        row["flexibility_value_usd"] = row["bau_total_cost_usd"] - row["total_cost_usd"]
+        row.update({k: s.values.get(k, np.nan) for k in VALUE_METRICS})
         row["headroom_mw"] = s.headroom_mw
         row["headroom_basis"] = s.headroom_basis
         row["scenario"] = s.scenario_name
@@ -62,7 +71,8 @@ def site_table(summaries: Sequence[SiteSummary]) -> pd.DataFrame:
 
 def rank_table(table: pd.DataFrame, rank_by: str = "total_cost_usd",
                ascending: bool | None = None,
-               emissions_basis: Literal["average", "marginal"] = "average") -> pd.DataFrame:
+               emissions_basis: Literal["average", "market_based"] = "average"
+               ) -> pd.DataFrame:
     """Sort by a metric and number the rows (1 = best); mark the cost-emissions Pareto front.
 
     Parameters
@@ -71,8 +81,10 @@ def rank_table(table: pd.DataFrame, rank_by: str = "total_cost_usd",
         A numeric column of the table.
     ascending : bool, optional
         Default: from :data:`LOWER_IS_BETTER` (costs, emissions, PUE, peak: lower is better).
-    emissions_basis : {"average", "marginal"}
-        Emissions axis of the Pareto front.
+    emissions_basis : {"average", "market_based"}
+        Emissions axis of the Pareto front: location-based (grid average) or market-based
+        (after PPA certificates). Marginal emissions are no inventory (they are reported
+        only as avoided against each site's twin) and cannot be an axis.
 
     Raises
     ------

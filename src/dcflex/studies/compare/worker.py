@@ -39,6 +39,10 @@ class SiteSummary:
     timings_s : dict
         Run and headroom wall times, s.
     provenance : dict
+    values : dict
+        The value split of the counterfactual ladder (``battery_value_usd``, ...), USD.
+    warnings : list of str
+        Good-grid-citizen warnings of the run.
     """
 
     label: str
@@ -53,6 +57,8 @@ class SiteSummary:
     slo: Any = None
     timings_s: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, str] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def monthly_pue(schedule: pd.DataFrame, timezone: str) -> pd.Series:
@@ -126,5 +132,7 @@ def run_site(entry: SiteEntry, label: str) -> SiteSummary:
         slo=slo,
         timings_s={"run": t_run, "total": time.perf_counter() - t0},
         provenance=result.provenance,
+        values=result.values.as_dict(),
+        warnings=list(result.warnings),
     )
 

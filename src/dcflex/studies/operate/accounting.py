@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from dcflex.model.inputs import Inputs
-from dcflex.results.metrics import Metric, Metrics, compute_metrics, shifted_energy_mwh
+from dcflex.results.metrics import (
+    Metric,
+    Metrics,
+    compute_metrics,
+    shifted_energy_mwh,
+    training_value_usd,
+)
 from dcflex.studies.run import Result
 
 
@@ -51,18 +57,6 @@ class SimulationResult(Result):
     perfect_foresight: Result | None = None
 
 
-def training_value_usd(schedule: pd.DataFrame, inputs: Inputs) -> float:
-    """Value of the training throughput delivered, USD (the LP's ``value_usd`` ledger)."""
-    dt = inputs.step_hours
-    total = 0.0
-    for name, cls in inputs.scenario.workload.classes.items():
-        if cls.kind == "training":
-            cp = inputs.params["workload"]["classes"][name]
-            x = schedule[f"training_throughput__{name}"].to_numpy()
-            total += cls.value_usd_per_gpu_hour * cp.n_gpus * dt * float(x.sum())
-    return total
-
-
 def schedule_objective(schedule: pd.DataFrame, inputs: Inputs, metrics: Metrics) -> float:
     """The scenario's objective evaluated on a schedule through the metrics' bookkeeping.
 
@@ -73,20 +67,24 @@ def schedule_objective(schedule: pd.DataFrame, inputs: Inputs, metrics: Metrics)
     from dcflex.model.build import objective_weights
 
     w = objective_weights(inputs)
+    s = inputs.series
+    marginal = (float((s["carbon_marginal_kg_per_mwh"].to_numpy()
+                       * schedule["grid_import_mw"].to_numpy()).sum() * inputs.step_hours / 1e3)
+                if "carbon_marginal_kg_per_mwh" in s else float("nan"))
     terms = {
         "cost_usd": metrics["total_cost_usd"] - metrics["carbon_cost_usd"],
         "value_usd": training_value_usd(schedule, inputs),
         "emissions_avg_t": metrics["emissions_average_t"],
-        "emissions_marginal_t": metrics["emissions_marginal_t"],
+        "emissions_marginal_t": marginal,
     }
     # the tie-break ledger holds tiny preferences, not costs: it is not part of the bill
     return float(sum(weight * terms[k] for k, weight in w.items() if weight and k in terms))
 
 
-def _metrics(schedule: pd.DataFrame, bau: pd.DataFrame, inputs: Inputs
-             ) -> tuple[Metrics, float]:
+def _metrics(schedule: pd.DataFrame, bau: pd.DataFrame, inputs: Inputs,
+             enrolled: bool | None = None) -> tuple[Metrics, float]:
     bau_imp = bau["grid_import_mw"].to_numpy()
-    m = compute_metrics(schedule, inputs, bau_imp)
+    m = compute_metrics(schedule, inputs, bau_imp, enrolled=enrolled)
     dt = inputs.step_hours
     obj = schedule_objective(schedule, inputs, m)
     soc_change = soc_value = 0.0

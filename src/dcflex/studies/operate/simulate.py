@@ -26,7 +26,7 @@ import pandas as pd
 from dcflex.errors import ScenarioError
 from dcflex.model.inputs import Inputs, prepare
 from dcflex.model.twin import baseline_schedule
-from dcflex.results.metrics import compare_metrics
+from dcflex.results.metrics import Metrics, compare_metrics
 from dcflex.scenario import Scenario, load_scenario
 from dcflex.studies.operate.accounting import (
     SimulationResult,
@@ -36,6 +36,7 @@ from dcflex.studies.operate.accounting import (
     training_value_usd,
 )
 from dcflex.studies.operate.forecast import Forecaster, ForecastSpec, resolve_forecasts
+from dcflex.studies.operate.ladder import simulated_ladder
 from dcflex.studies.operate.policies import (
     BaselinePolicy,
     MpcPolicy,
@@ -135,8 +136,12 @@ def simulate_inputs(
     replan_hour: float = 0.0,
     value_of_information: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    counterfactuals: bool = True,
 ) -> SimulationResult:
-    """Rolling-horizon simulation of prepared inputs (the second half of :func:`simulate`)."""
+    """Rolling-horizon simulation of prepared inputs (the second half of :func:`simulate`).
+
+    With ``counterfactuals`` the result carries the same value split as :func:`run`
+    (:mod:`dcflex.studies.operate.ladder`; rung 1 may take a second simulation)."""
     t_all = time.perf_counter()
     scen = inputs.scenario
     if (scen.optimization.emissions_basis == "marginal"
@@ -213,13 +218,30 @@ def simulate_inputs(
 
     t0 = time.perf_counter()
     schedule = pd.DataFrame(out.cols, index=inputs.index)
+    if scen.ppa is not None and scen.ppa.kind != "direct_line":
+        from dcflex.model.components.ppa import counted_mw
+
+        schedule["ppa_used_mw"] = counted_mw(
+            inputs, schedule["grid_import_mw"].to_numpy(),
+            schedule["grid_export_mw"].to_numpy() if "grid_export_mw" in schedule else 0.0)
     for c in CONTEXT_COLUMNS:
         if c in inputs.series:
             schedule[c] = inputs.series[c].to_numpy()
     metrics, objective = _metrics(schedule, bau, inputs)
-    base_metrics, _ = _metrics(bau, bau, inputs)
+    base_metrics, _ = _metrics(bau, bau, inputs, enrolled=False)
     comparison = compare_metrics(metrics, base_metrics)
     timings["metrics"] = time.perf_counter() - t0
+    ladder = None
+    if counterfactuals:
+        t0 = time.perf_counter()
+
+        def simulate_fixed(fixed: Inputs) -> pd.DataFrame:
+            return simulate_inputs(fixed, policy, forecasts=forecasts, horizon_h=horizon_h,
+                                   replan=replan, replan_hour=replan_hour,
+                                   value_of_information=False, counterfactuals=False).schedule
+
+        ladder = simulated_ladder(inputs, bau, schedule, metrics, simulate_fixed)
+        timings["rung_1"] = time.perf_counter() - t0
     windows = pd.DataFrame(rows, columns=[
         "start_step", "steps_applied", "steps_planned", "soc_start_mwh",
         *[f"backlog_gpu_hours__{b}" for b in batch_names], "month_peak_start_mw",
@@ -236,13 +258,14 @@ def simulate_inputs(
     voi = perfect = None
     if value_of_information:
         t0 = time.perf_counter()
-        perfect = run_inputs(inputs)
+        perfect = run_inputs(inputs, counterfactuals=False)
         ref_metrics, _ = _metrics(perfect.schedule, perfect.baseline, inputs)
         horizon_only = None
         if name == "mpc" and not forecaster.all_perfect:
             horizon_only = simulate_inputs(
                 inputs, "mpc", forecasts=None, horizon_h=horizon_h, replan=replan,
-                replan_hour=replan_hour, value_of_information=False).metrics
+                replan_hour=replan_hour, value_of_information=False,
+                counterfactuals=False).metrics
         voi = _voi(metrics, ref_metrics, horizon_only)
         timings["value_of_information"] = time.perf_counter() - t0
     return SimulationResult(
@@ -253,6 +276,8 @@ def simulate_inputs(
         horizon_h=float(H * dt), replan=replan if replan != "daily" else
         f"daily at {replan_hour:g}:00 local", windows=windows,
         value_of_information=voi, perfect_foresight=perfect,
+        values=ladder.values if ladder else Metrics([]), ladder=ladder,
+        warnings=ladder.warnings if ladder else [],
     )
 
 
@@ -266,6 +291,7 @@ def simulate(
     replan_hour: float = 0.0,
     value_of_information: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    counterfactuals: bool = True,
 ) -> SimulationResult:
     """Operate a scenario with a policy on forecasts, re-planning in a rolling horizon.
 
@@ -292,6 +318,10 @@ def simulate(
         into horizon and forecast parts.
     progress : callable, optional
         Called as ``progress(done, total)`` after each window.
+    counterfactuals : bool
+        Split the value of flexibility into battery and workload parts as :func:`run` does;
+        rung 1 (the twin's workload, the battery operated by the same policy) is a second
+        simulation when the site has both a battery and a workload decision.
 
     Returns
     -------
@@ -313,6 +343,7 @@ def simulate(
     t_prepare = time.perf_counter() - t0
     result = simulate_inputs(inputs, policy, forecasts=forecasts, horizon_h=horizon_h,
                              replan=replan, replan_hour=replan_hour,
-                             value_of_information=value_of_information, progress=progress)
+                             value_of_information=value_of_information, progress=progress,
+                             counterfactuals=counterfactuals)
     result.timings_s = {"prepare": t_prepare, **result.timings_s}
     return result

@@ -126,7 +126,7 @@ class _Checker:
             scen = with_import_caps(sub.scenario, sub.index, caps, sub.step_hours)
             self.n_solves += 1
             try:
-                run_inputs(dataclasses.replace(sub, scenario=scen))
+                run_inputs(dataclasses.replace(sub, scenario=scen), counterfactuals=False)
             except InfeasibleError as exc:
                 self.fails_from[k] = min(self.fails_from[k], s)
                 self.reasons[k] = "; ".join(exc.diagnosis)

@@ -113,7 +113,9 @@ def run_variant(variant: Variant, store: str | Path, session: str = "") -> dict:
         record["elapsed_s"] = time.perf_counter() - t0
         doc = {**record, "params": variant.params,
                "metrics": result.metrics.as_dict(),
-               "units": {m.name: m.unit for m in result.metrics},
+               "values": result.values.as_dict(),
+               "units": {m.name: m.unit for m in (*result.metrics, *result.values)},
+               "warnings": list(result.warnings),
                "baseline_metrics": result.baseline_metrics.as_dict(),
                "timings_s": result.timings_s, "provenance": result.provenance,
                "finished_utc": datetime.now(UTC).isoformat()}

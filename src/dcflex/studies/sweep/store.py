@@ -104,7 +104,8 @@ def consolidate(store: str | Path, write: bool = True) -> pd.DataFrame:
 
     One row per variant of the manifest, in sweep order: ``variant_id``, ``variant``,
     ``status`` (done / failed / missing), ``error``, ``elapsed_s``, one column per axis, the
-    flexible metrics by name and the business-as-usual metrics prefixed ``bau__``.
+    flexible metrics and the value split (``battery_value_usd``, ...) by name and the
+    business-as-usual metrics prefixed ``bau__``.
 
     Parameters
     ----------
@@ -125,6 +126,7 @@ def consolidate(store: str | Path, write: bool = True) -> pd.DataFrame:
             doc = _read_json(result_path)
             row.update(status="done", elapsed_s=doc.get("elapsed_s", float("nan")))
             row.update(doc["metrics"])
+            row.update(doc.get("values", {}))
             row.update({BAU_PREFIX + k: x for k, x in doc["baseline_metrics"].items()})
         elif fail_path.exists():
             doc = _read_json(fail_path)

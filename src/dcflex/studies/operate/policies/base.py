@@ -76,8 +76,7 @@ class DrLayer:
 
     cap_mw: np.ndarray  # soft cap (inf outside soft events)
     penalty_usd_per_mwh: np.ndarray
-    reduction_ub_mw: np.ndarray  # business-as-usual import where paid, else 0
-    reduction_row_ub_mw: np.ndarray  # same, inf where not paid
+    cbl_mw: np.ndarray  # customer baseline (on the twin's import) where paid, inf elsewhere
     payment_usd_per_mwh: np.ndarray
 
 
@@ -121,9 +120,15 @@ class Plant:
 
 
 def make_plant(inputs: Inputs, bau_import_mw: np.ndarray) -> Plant:
-    """Collect what the simulation needs from prepared inputs (actual series)."""
+    """Collect what the simulation needs from prepared inputs (actual series).
+
+    Demand-response events are planned against the customer baseline evaluated on the
+    business-as-usual import (the site's own baseline days are partly in the future of a
+    window); the stitched schedule is settled against its own baseline by the metrics. A site
+    that cannot flex is not enrolled: only hard caps apply to it.
+    """
     from dcflex.model.build import objective_weights
-    from dcflex.model.components.events import event_windows, import_cap_series
+    from dcflex.model.components.events import can_flex, event_windows, import_cap_series
     from dcflex.model.components.tariff import billing_months, demand_charge_mask
     from dcflex.model.components.workload import curve_segments
     from dcflex.workloads.batch import release_windows
@@ -151,35 +156,50 @@ def make_plant(inputs: Inputs, bau_import_mw: np.ndarray) -> Plant:
                                    rel["gpu_hours"].to_numpy(dtype=float)))
     cap = np.minimum(inputs.series["import_limit_mw"].to_numpy(dtype=float),
                      import_cap_series(inputs))
+    if scen.grid.peak_not_above_baseline:
+        from dcflex.model.components.grid import twin_monthly_peak_mw
+
+        cap = np.minimum(cap, twin_monthly_peak_mw(inputs))
     layers: list[DrLayer] = []
     free: list[np.ndarray] = []  # steps used per layer
+    enrolled = can_flex(scen)
     for w in event_windows(inputs, bau_import_mw):
         if len(w.steps) == 0:
             continue
+        w_cap = w.cap_mw(bau_import_mw)
+        cbl = w.baseline.of(bau_import_mw)
         if w.penalty_usd_per_mwh is None:
-            cap[w.steps] = np.minimum(cap[w.steps], w.cap_mw)
-        if w.penalty_usd_per_mwh is None and w.payment_usd_per_mwh <= 0:
+            cap[w.steps] = np.minimum(cap[w.steps], w_cap)
+        if not enrolled or (w.penalty_usd_per_mwh is None and w.payment_usd_per_mwh <= 0):
             continue
         k = next((i for i, used in enumerate(free) if not used[w.steps].any()), None)
         if k is None:
-            layers.append(DrLayer(np.full(T, np.inf), np.zeros(T), np.zeros(T),
-                                  np.full(T, np.inf), np.zeros(T)))
+            layers.append(DrLayer(np.full(T, np.inf), np.zeros(T), np.full(T, np.inf),
+                                  np.zeros(T)))
             free.append(np.zeros(T, dtype=bool))
             k = len(layers) - 1
         free[k][w.steps] = True
         lay = layers[k]
         if w.penalty_usd_per_mwh is not None:
-            lay.cap_mw[w.steps] = w.cap_mw
+            lay.cap_mw[w.steps] = w_cap
             lay.penalty_usd_per_mwh[w.steps] = w.penalty_usd_per_mwh
         if w.payment_usd_per_mwh > 0:
-            lay.reduction_ub_mw[w.steps] = bau_import_mw[w.steps]
-            lay.reduction_row_ub_mw[w.steps] = bau_import_mw[w.steps]
+            lay.cbl_mw[w.steps] = cbl
             lay.payment_usd_per_mwh[w.steps] = w.payment_usd_per_mwh
     local = inputs.local_index
     month_of_step, months = billing_months(local)
     charges = [(c.rate_usd_per_mw_month, demand_charge_mask(c, local))
                for c in scen.tariff.demand_charges]
     actual = {c: inputs.series[c].to_numpy(dtype=float) for c in inputs.series}
+    if scen.ppa is not None:
+        # on-site supply of the simulation: what a direct line delivers at the site; a virtual
+        # or physical PPA supplies nothing behind the meter
+        from dcflex.model.components.ppa import deliverable_mw
+
+        if scen.ppa.kind == "direct_line":
+            actual["ppa_contracted_mw"] = deliverable_mw(inputs)
+        else:
+            actual.pop("ppa_contracted_mw")
     return Plant(inputs, objective_weights(inputs), actual, inference, training, batch, cap,
                  np.asarray(month_of_step), len(months), charges, layers,
                  np.asarray(bau_import_mw, dtype=float))

@@ -118,6 +118,8 @@ class MpcPolicy:
         }
         params = dict(inputs.params)
         params["workload"] = wp
+        if self._scenario.ppa is None:
+            params.pop("ppa", None)
         tin = dataclasses.replace(inputs, series=series, scenario=self._scenario, params=params)
         builder = ModelBuilder(idx, inputs.step_hours)
         for component in COMPONENTS:
@@ -266,7 +268,9 @@ class MpcPolicy:
         if "grid_export_mw" in B:
             cost.append(-self._w_cost * get("export_price_usd_per_mwh") * dt)
         if "ppa_used_mw" in B:
-            cost.append(self._w_cost * get("wholesale_price_usd_per_mwh") * dt)
+            # a direct line's delivered MWh took 1/η MWh off the plant's resale
+            eff = plant.inputs.params["ppa"].line_efficiency
+            cost.append(self._w_cost * get("wholesale_price_usd_per_mwh") / eff * dt)
         for lay in plant.dr_layers:
             cost.append(self._w_cost * lay.penalty_usd_per_mwh[sl] * dt)
             cost.append(-self._w_cost * lay.payment_usd_per_mwh[sl] * dt)
@@ -313,9 +317,11 @@ class MpcPolicy:
             lbs.append(lb)
             ubs.append(np.full(S, np.inf))
         for lay in plant.dr_layers:
-            lbs += [np.zeros(L), np.zeros(L)]
+            # reduction = CBL − import where paid (free in sign, netted over the event)
+            paid = np.isfinite(lay.cbl_mw[sl])
+            lbs += [np.zeros(L), np.where(paid, -np.inf, 0.0)]
             ubs += [np.where(np.isfinite(lay.cap_mw[sl]), np.inf, 0.0),
-                    lay.reduction_ub_mw[sl]]
+                    np.where(paid, np.inf, 0.0)]
         h.changeColsBounds(len(tpl.colb_idx), tpl.colb_idx, np.concatenate(lbs),
                            np.concatenate(ubs))
 
@@ -353,8 +359,9 @@ class MpcPolicy:
             rl.append(np.full(S * L, -np.inf))
             ru.append(np.where(active, 0.0, np.inf).ravel())
         for lay in plant.dr_layers:
-            rl += [np.full(L, -np.inf), np.full(L, -np.inf)]
-            ru += [lay.cap_mw[sl], lay.reduction_row_ub_mw[sl]]
+            cbl = lay.cbl_mw[sl]
+            rl += [np.full(L, -np.inf), np.where(np.isfinite(cbl), cbl, -np.inf)]
+            ru += [lay.cap_mw[sl], cbl]
         if "cfe_target" in tpl.lp.row_blocks:
             rl.append(np.array([-state.cfe_surplus_mw_steps * L / (plant.n_steps - s)]))
             ru.append(np.array([np.inf]))

@@ -58,7 +58,9 @@ def _probe(series: pd.DataFrame) -> pd.DataFrame:
 def _template_scenario(scenario):
     """The scenario with the parts the simulation models itself removed from the core build:
     training SLO rows (re-added per window alignment), demand charges (re-added per billing
-    month with the peak reached so far) and events (re-added as per-step bounds)."""
+    month with the peak reached so far), events and the cap at the twin's monthly peak
+    (re-added as per-step bounds), and a virtual or physical PPA (not on-site supply: the
+    stitched schedule is matched to it afterwards)."""
     from dcflex.scenario import Events
 
     classes = {
@@ -69,6 +71,9 @@ def _template_scenario(scenario):
         "workload": scenario.workload.model_copy(update={"classes": classes}),
         "tariff": scenario.tariff.model_copy(update={"demand_charges": []}),
         "events": Events(),
+        "grid": scenario.grid.model_copy(update={"peak_not_above_baseline": False}),
+        "ppa": scenario.ppa if scenario.ppa is None or scenario.ppa.kind == "direct_line"
+        else None,
     })
 
 
