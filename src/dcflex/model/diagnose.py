@@ -11,6 +11,7 @@ import pandas as pd
 
 from dcflex.errors import InfeasibleError
 from dcflex.model.components.events import event_windows, import_cap_series
+from dcflex.model.components.facility import facility_power_mw
 from dcflex.model.prepared import Inputs
 
 
@@ -29,7 +30,7 @@ def minimum_facility_mw(inputs: Inputs) -> np.ndarray:
             it += cp.idle_mw + (1 - cls.degradable_share) * (d - cp.idle_mw)
         else:
             it += cp.idle_mw
-    return s["pue"].to_numpy() * it + scen.facility.fixed_overhead_mw
+    return facility_power_mw(inputs, it)
 
 
 def maximum_supply_mw(inputs: Inputs) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dcflex.model.components.facility import facility_power_mw
 from dcflex.model.prepared import Inputs
 from dcflex.workloads.batch import batch_asap, release_windows
 
@@ -48,11 +49,11 @@ def baseline_schedule(inputs: Inputs) -> pd.DataFrame:
             rel = params["releases"][name]
             g = batch_asap(rel, release_windows(rel, inputs.index), cp.n_gpus, T, dt, name,
                            scen.site.timezone)
-            p = cp.idle_mw + (cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus * g
+            p = cp.idle_mw + cp.per_gpu_mw * g
             cols[f"batch_it_mw__{name}"] = p
         it = it + p
     cols["it_power_mw"] = it
-    fac = s["pue"].to_numpy() * it + scen.facility.fixed_overhead_mw
+    fac = facility_power_mw(inputs, it)
     cols["facility_power_mw"] = fac
     remaining = fac.copy()
     for avail_col, used_col in (("pv_available_mw", "pv_used_mw"),

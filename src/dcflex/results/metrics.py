@@ -21,6 +21,7 @@ from dcflex.model.components.tariff import (
     fixed_charge_usd,
 )
 from dcflex.model.prepared import Inputs
+from dcflex.results.water import water_metrics
 
 
 @dataclass(frozen=True)
@@ -249,8 +250,7 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
             rel = inputs.params["workload"]["releases"][name]
             cp = inputs.params["workload"]["classes"][name]
             p = _col(schedule, f"batch_it_mw__{name}")
-            done = float(((p - cp.idle_mw) / ((cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus)).sum()
-                         * dt)
+            done = float(((p - cp.idle_mw) / cp.per_gpu_mw).sum() * dt)
             add(f"work_done_gpu_hours__{name}", done, "GPU-h", f"Batch work done by class {name}")
             add(f"work_required_gpu_hours__{name}", float(rel["gpu_hours"].sum()), "GPU-h",
                 f"Batch work released for class {name}")
@@ -260,6 +260,8 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
         add("training_value_usd", training_value, "USD",
             "Value of the training throughput delivered (value_usd_per_gpu_hour × GPU-hours "
             "at full speed equivalent); the optimizer minimizes total cost minus this")
+    for row in water_metrics(schedule, inputs):
+        add(*row)
     add("hours", hours, "h", "Length of the period")
     return Metrics(m)
 

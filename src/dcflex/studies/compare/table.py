@@ -19,7 +19,7 @@ from dcflex.studies.compare.worker import SiteSummary
 TABLE_METRICS: tuple[str, ...] = (
     "total_cost_usd", "average_cost_usd_per_mwh", "emissions_average_t", "emissions_marginal_t",
     "cfe_score", "renewable_share", "annual_pue", "peak_import_mw", "load_factor",
-    "dr_revenue_usd",
+    "dr_revenue_usd", "site_water_m3", "wue_site_l_per_kwh", "total_water_m3",
 )
 
 #: Ranking direction of each numeric table column: True = lower is better.
@@ -28,6 +28,7 @@ LOWER_IS_BETTER: dict[str, bool] = {
     "emissions_marginal_t": True, "cfe_score": False, "renewable_share": False,
     "annual_pue": True, "peak_import_mw": True, "load_factor": False, "dr_revenue_usd": False,
     "flexibility_value_usd": False, "bau_total_cost_usd": True, "headroom_mw": False,
+    "site_water_m3": True, "wue_site_l_per_kwh": True, "total_water_m3": True,
 }
 
 
