@@ -87,6 +87,11 @@ def test_run_writes_schedule_metrics_and_plots(tmp_path):
     bau = metrics["baseline"]["total_cost_usd"]["value"]
     assert flex <= bau + 1e-6
     assert metrics["flexible"]["peak_import_mw"]["unit"] == "MW"
+    # the air-cooled chiller evaporates no water: site water is modeled and zero
+    assert "site_water_m3" in result.output and "wue_site_l_per_kwh" in result.output
+    assert metrics["flexible"]["site_water_m3"]["value"] == 0.0
+    assert metrics["flexible"]["wue_site_l_per_kwh"]["unit"] == "L/kWh"
+    assert metrics["flexible"]["battery_usable_mwh"]["value"] == pytest.approx(0.8 * 0.8)
     assert len(metrics["provenance"]["scenario_hash"]) == 16
     for png in ("dispatch_week.png", "price_carbon_load.png", "monthly_peaks.png",
                 "battery_soc.png"):

@@ -193,12 +193,10 @@ _AIR = CoolingDesign(
 
 COOLING_DESIGNS = MappingProxyType({
     "air_economizer": _AIR,
-    "indirect_evaporative": CoolingDesign(
-        economizer="indirect_evaporative", heat_sink="dry_bulb", supply_c=24.0, return_c=36.0,
-        economizer_approach_k=0.0, evaporator_approach_k=10.0, condenser_approach_k=15.0,
-        second_law_efficiency=_ETA_AIR_COOLED, cop_max=7.0,
-        distribution_loss_fraction=0.04, fixed_overhead_fraction=0.015,
-        # primary and scavenger fans through a heat exchanger; spray pumps
+    # the air economizer's hall and DX trim behind a heat exchanger instead of dampers
+    "indirect_evaporative": replace(
+        _AIR, economizer="indirect_evaporative", economizer_approach_k=0.0,
+        # primary and scavenger fans through the heat exchanger; spray pumps
         fan_fraction=0.045, pump_fraction=0.005,
         wet_bulb_effectiveness=0.7, dry_effectiveness=0.6, air_enthalpy_rise_kj_per_kg=15.0,
     ),

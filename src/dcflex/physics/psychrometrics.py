@@ -15,7 +15,7 @@ them to arrays:
   so the wet bulb has a kink there; every value whose interpolated wet bulb lies within
   1.5 K of 0 degC is recomputed exactly. Measured against exact psychrolib on the 2023
   weather of San Jose, Dallas and Philadelphia the largest difference is below 0.01 K
-  (``tests/test_psychrometrics.py``).
+  (``tests/test_cooling.py``).
 * Saturated-air states along the saturation curve (used for evaporative heat rejection) come
   from a 0.05 K table of psychrolib's saturated enthalpy and humidity ratio, inverted by
   linear interpolation (the curve is smooth and monotonic; relative error below 1e-5).
