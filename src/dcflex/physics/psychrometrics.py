@@ -8,8 +8,9 @@ them to arrays:
 * Closed-form properties (humidity ratio, saturation humidity ratio, relative humidity from
   humidity ratio, enthalpy, standard-atmosphere pressure) are evaluated element by element
   (about 1-2 us each: 35,040 steps take well under 0.1 s).
-* Wet-bulb temperature needs an iterative solve in psychrolib (about 35 us per value, 1.2 s
-  for a 15-minute year on this project's 2-core machine). It is evaluated exactly on a grid
+* Wet-bulb temperature needs an iterative solve in psychrolib (about 35 us per value: 1.2 s
+  to 3.7 s for a 15-minute year on this project's shared 2-core machine, against 0.1-0.4 s
+  gridded; ``benchmarks/psychrometrics_speed.py``). It is evaluated exactly on a grid
   of dry bulb (0.5 K) by relative humidity (2 %, first node at 0.1 %) spanning the data, and
   interpolated bilinearly. psychrolib switches from liquid-water to ice saturation at 0 degC,
   so the wet bulb has a kink there; every value whose interpolated wet bulb lies within
