@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
+from functools import cache
 
+import pandas as pd
 import pytest
+
+from dcflex.data.datasets import shared_data
 
 # A "GPU" of exactly 1 MW with no idle power and no server overhead: one GPU-hour = 1 MWh,
 # so hand-solved cases read directly in MW and USD.
@@ -33,3 +38,19 @@ def base_dict(hours: int = 24, **sections) -> dict:
 @pytest.fixture
 def make_dict():
     return base_dict
+
+
+@cache
+def open_meteo(zone: str) -> pd.DataFrame:
+    """Open-Meteo 2023 hours of a green-dcc zone on a UTC index (a minimal reader: the
+    file's 'hourly.time' is local wall-clock time of its 'timezone')."""
+    path = shared_data("green-dcc", "weather", f"{zone}_2023.json")
+    with open(path) as f:
+        doc = json.load(f)
+    hourly = pd.DataFrame(doc["hourly"])
+    local = pd.DatetimeIndex(pd.to_datetime(hourly.pop("time")))
+    # The DST-start hour does not exist locally and the DST-end hour is ambiguous: drop both.
+    hourly.index = local.tz_localize(doc["timezone"], ambiguous="NaT", nonexistent="NaT")
+    hourly = hourly[hourly.index.notna()]
+    hourly.index = hourly.index.tz_convert("UTC").rename("time_utc")
+    return hourly

@@ -55,15 +55,22 @@ def test_inputs_prints_summary_and_writes_plot(tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("energy_price_usd_per_mwh", "pue", "inference_demand_mw__chat"):
         assert name in result.output
-    # the annual PUE is an energy-weighted mean of the PUE series: within its range
+    # the annual PUE is an energy-weighted mean of the per-step PUE, which is the
+    # IT-proportional series plus the fixed overhead per MW of IT: within that range
     import re
 
+    from dcflex.model.components.facility import fixed_overhead_mw
     from dcflex.model.inputs import prepare
+    from dcflex.model.twin import baseline_schedule
     from dcflex.scenario import load_scenario
 
     annual = float(re.search(r"annual PUE (\d+\.\d+)", result.output).group(1))
-    pue = prepare(load_scenario(small_scenario(tmp_path))).series["pue"]
-    assert pue.min() - 5e-4 <= annual <= pue.max() + 5e-4 and annual > 1.0
+    inputs = prepare(load_scenario(small_scenario(tmp_path)))
+    fixed = fixed_overhead_mw(inputs)
+    assert fixed > 0  # the chiller design's 2 % of design IT
+    step_pue = inputs.series["pue"] + fixed / baseline_schedule(inputs)["it_power_mw"].to_numpy()
+    assert step_pue.min() - 5e-4 <= annual <= step_pue.max() + 5e-4
+    assert annual > inputs.series["pue"].min()
     png = out / "inputs_overview.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -80,6 +87,11 @@ def test_run_writes_schedule_metrics_and_plots(tmp_path):
     bau = metrics["baseline"]["total_cost_usd"]["value"]
     assert flex <= bau + 1e-6
     assert metrics["flexible"]["peak_import_mw"]["unit"] == "MW"
+    # the air-cooled chiller evaporates no water: site water is modeled and zero
+    assert "site_water_m3" in result.output and "wue_site_l_per_kwh" in result.output
+    assert metrics["flexible"]["site_water_m3"]["value"] == 0.0
+    assert metrics["flexible"]["wue_site_l_per_kwh"]["unit"] == "L/kWh"
+    assert metrics["flexible"]["battery_usable_mwh"]["value"] == pytest.approx(0.8 * 0.8)
     assert len(metrics["provenance"]["scenario_hash"]) == 16
     for png in ("dispatch_week.png", "price_carbon_load.png", "monthly_peaks.png",
                 "battery_soc.png"):

@@ -76,6 +76,8 @@ def test_ranking_follows_the_metrics(real):
     assert t.index[0] == "pjm-philadelphia-2023"
     assert t["emissions_average_t"].idxmin() == "caiso-sanjose-2023"
     assert t["cfe_score"].idxmax() == "caiso-sanjose-2023"
+    # hot, humid Dallas evaporates the most water per kWh of IT
+    assert t["wue_site_l_per_kwh"].idxmax() == "ercot-dallas-2023"
 
 
 def test_table_bookkeeping(real):
@@ -94,11 +96,21 @@ def test_table_bookkeeping(real):
         assert 0 < row["load_factor"] <= 1 and 0 <= row["cfe_score"] <= 1
         # no marginal intensity in these scenarios: NaN, not zero
         assert np.isnan(row["avoided_emissions_marginal_t"])
+        # water: cooling towers (water economizer) in the published 1.0-2.3 L/kWh band; no
+        # grid source water given, so no total
+        assert row["site_water_m3"] == s.metrics["site_water_m3"] > 0
+        assert 1.0 < row["wue_site_l_per_kwh"] < 2.3
+        assert row["wue_site_l_per_kwh"] == pytest.approx(
+            row["site_water_m3"] / s.metrics["it_energy_mwh"], rel=1e-12)
+        assert np.isnan(row["total_water_m3"])
         assert row["headroom_basis"] == "slo"
         assert row["headroom_mw"] == s.slo.headroom_mw
         assert s.slo.firm_mw <= s.slo.headroom_mw <= s.slo.rate_limit_mw * (1 + 1e-12)
-    # the ERCOT site is held by one hour 112 MW under the 2020-2024 record
-    assert real.table.loc["ercot-dallas-2023", "headroom_mw"] < 1_000
+    # the ERCOT site is held by one hour 112 MW under the 2020-2024 record (17:00 CDT on
+    # 10 Aug 2023), the smallest headroom of the three
+    ercot = real.summaries["ercot-dallas-2023"].slo
+    assert "2023-08-10 17:00" in ercot.reason
+    assert real.table["headroom_mw"].idxmin() == "ercot-dallas-2023"
     assert real.summaries["ercot-dallas-2023"].slo.limited_by == "slo"
 
 
@@ -251,8 +263,11 @@ def test_cli_compare(tmp_path, small_files):
     assert result.exit_code == 2
     assert "too-small-grid" in result.output and "Traceback" not in result.output
     assert "ranked by total_cost_usd" in result.output
+    assert "site_water_m3" in result.output and "wue_site_l_per_kwh" in result.output
     table = pd.read_csv(out / "compare.csv", index_col="site")
     assert list(table.index) == ["cheap", "dear"]
+    # constant PUE: the cooling, and so its water, is not modeled
+    assert table["site_water_m3"].isna().all()
     ok = CliRunner().invoke(app, [*map(str, small_files[:2]), "--processes", "1",
                                   "--no-progress", "--rank-by", "colour"])
     assert ok.exit_code == 2 and "cannot rank by 'colour'" in ok.output

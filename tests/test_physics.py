@@ -1,8 +1,7 @@
-"""Tests of dcflex.physics: PUE from weather, PV with pvlib, wind power."""
+"""Tests of dcflex.physics: PV with pvlib, wind power (cooling and water: test_cooling.py)."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 
@@ -10,164 +9,23 @@ import numpy as np
 import pandas as pd
 import pvlib
 import pytest
+from conftest import open_meteo
 
 from dcflex.data.datasets import shared_data
 from dcflex.errors import DataError, ScenarioError
 from dcflex.physics import (
-    annual_pue,
     capacity_factor,
     cloud_cover_to_ghi,
     extrapolate_wind_speed,
     fit_shear_exponent,
     generic_power_curve,
-    monthly_pue,
-    pue_from_weather,
     pv_output_mw,
-    wet_bulb_stull,
     wind_output_mw,
 )
-
-DESIGNS = ["air_economizer", "water_economizer", "chiller"]
 
 
 def _utc_hours(n: int, start: str = "2023-01-01") -> pd.DatetimeIndex:
     return pd.date_range(start, periods=n, freq="h", tz="UTC", name="time_utc")
-
-
-@cache
-def _open_meteo(zone: str) -> pd.DataFrame:
-    """Minimal reader: 'hourly.time' is local wall-clock time of the JSON 'timezone'."""
-    path = shared_data("green-dcc", "weather", f"{zone}_2023.json")
-    with open(path) as f:
-        doc = json.load(f)
-    hourly = pd.DataFrame(doc["hourly"])
-    local = pd.DatetimeIndex(pd.to_datetime(hourly.pop("time")))
-    # The DST-start hour does not exist locally and the DST-end hour is ambiguous: drop both.
-    hourly.index = local.tz_localize(doc["timezone"], ambiguous="NaT", nonexistent="NaT")
-    hourly = hourly[hourly.index.notna()]
-    hourly.index = hourly.index.tz_convert("UTC").rename("time_utc")
-    return hourly
-
-
-# ----------------------------------------------------------------------------- PUE
-
-
-def test_stull_wet_bulb_matches_paper_example_and_limits() -> None:
-    idx = _utc_hours(3)
-    t = pd.Series([20.0, 30.0, 10.0], index=idx)
-    rh = pd.Series([50.0, 99.0, 20.0], index=idx)
-    tw = wet_bulb_stull(t, rh)
-    # Stull (2011) worked example: T = 20 degC, RH = 50 % -> Tw = 13.7 degC.
-    assert tw.iloc[0] == pytest.approx(13.7, abs=0.05)
-    # Near saturation the wet bulb is within Stull's -1/+0.65 K error of the dry bulb.
-    assert 29.0 <= tw.iloc[1] <= 30.0
-    assert (tw <= t).all()
-
-
-def test_pue_at_least_one_and_weakly_increasing_with_temperature() -> None:
-    temps = np.arange(-20.0, 46.0, 0.5)
-    idx = _utc_hours(len(temps))
-    t = pd.Series(temps, index=idx)
-    for rh_value in (20.0, 50.0, 90.0):
-        rh = pd.Series(rh_value, index=idx)
-        for design in DESIGNS:
-            pue = pue_from_weather(t, rh, design)
-            assert (pue >= 1.0).all(), design
-            assert (np.diff(pue.to_numpy()) >= -1e-12).all(), (design, rh_value)
-            # Hot weather costs more than cold weather for every design.
-            assert pue.iloc[-1] > pue.iloc[0] + 0.05, design
-
-
-def test_design_ordering_in_hot_and_mild_weather() -> None:
-    idx = _utc_hours(2)
-    t = pd.Series([35.0, 15.0], index=idx)
-    rh = pd.Series([40.0, 60.0], index=idx)
-    pue = {d: pue_from_weather(t, rh, d) for d in DESIGNS}
-    hot, mild = 0, 1
-    # 35 degC: an air-cooled chiller at full lift is worst; the cooling tower (wet bulb
-    # about 24 degC) beats an air-side economizer that is fully on DX.
-    assert pue["chiller"].iloc[hot] > pue["air_economizer"].iloc[hot]
-    assert pue["air_economizer"].iloc[hot] > pue["water_economizer"].iloc[hot]
-    assert 1.45 <= pue["chiller"].iloc[hot] <= 1.65
-    # 15 degC: both economizers run free; the water loop still pays for pumps.
-    assert pue["chiller"].iloc[mild] > pue["water_economizer"].iloc[mild]
-    assert pue["water_economizer"].iloc[mild] > pue["air_economizer"].iloc[mild]
-    assert pue["air_economizer"].iloc[mild] < 1.12
-
-
-def test_water_design_without_humidity_is_a_data_error() -> None:
-    t = pd.Series([25.0, 26.0], index=_utc_hours(2))
-    with pytest.raises(DataError, match="relative_humidity_pct"):
-        pue_from_weather(t, None, "water_economizer")
-    # Dry-bulb designs do not need it.
-    assert pue_from_weather(t, None, "chiller").notna().all()
-
-
-def test_bad_inputs_raise_with_clear_messages() -> None:
-    idx = _utc_hours(2)
-    t = pd.Series([25.0, 26.0], index=idx)
-    with pytest.raises(DataError, match="UTC"):
-        pue_from_weather(pd.Series([25.0, 26.0], index=idx.tz_localize(None)))
-    with pytest.raises(DataError, match="Kelvin"):
-        pue_from_weather(t + 273.15)
-    with pytest.raises(DataError, match=r"\[0, 100\]"):
-        pue_from_weather(t, pd.Series([50.0, 150.0], index=idx), "water_economizer")
-    with pytest.raises(ScenarioError, match="unknown cooling design"):
-        pue_from_weather(t, design="immersion")
-    with pytest.raises(ScenarioError, match="unknown cooling parameter"):
-        pue_from_weather(t, supply_temp=27.0)
-    with pytest.raises(DataError, match="load fraction"):
-        pue_from_weather(t, it_load_fraction=0.0)
-
-
-def test_parameter_override_and_part_load() -> None:
-    t = pd.Series([28.0], index=_utc_hours(1))
-    base = pue_from_weather(t, design="air_economizer").iloc[0]
-    # A warmer supply set point (ASHRAE allowable) extends free cooling.
-    warm = pue_from_weather(t, design="air_economizer", supply_c=27.0).iloc[0]
-    assert warm < base
-    # Fixed overhead 0.01 of design IT: at half load it adds 0.02 per IT kW, i.e. +0.01.
-    half = pue_from_weather(t, design="air_economizer", it_load_fraction=0.5).iloc[0]
-    assert half - base == pytest.approx(0.01, abs=1e-12)
-
-
-def test_annual_and_monthly_pue_energy_weighting_hand_case() -> None:
-    idx = pd.DatetimeIndex(
-        ["2023-01-31 23:00", "2023-02-01 00:00", "2023-02-01 01:00"], tz="UTC", name="time_utc"
-    )
-    it = pd.Series([1.0, 3.0, 0.0], index=idx)
-    pue = pd.Series([1.5, 1.1, 9.0], index=idx)
-    # (1*1.5 + 3*1.1 + 0*9) / 4 = 4.8 / 4 = 1.2; the plain mean would be 3.87.
-    assert annual_pue(it, pue) == pytest.approx(1.2)
-    by_month = monthly_pue(it, pue)
-    assert by_month.tolist() == pytest.approx([1.5, 1.1])
-    assert by_month.index[0] == pd.Timestamp("2023-01-01", tz="UTC")
-    # In US Pacific time the first step (15:00 local, 31 Jan) and the second (16:00
-    # local, 31 Jan) both fall in January.
-    local = monthly_pue(it, pue, tz="America/Los_Angeles")
-    assert local.iloc[0] == pytest.approx((1.5 + 3.3) / 4.0)
-    with pytest.raises(DataError, match="same time index"):
-        annual_pue(it, pue.iloc[:2])
-
-
-def test_annual_pue_real_weather_san_jose_below_dallas() -> None:
-    sj = _open_meteo("US-CAL-CISO")
-    dal = _open_meteo("US-TEX-ERCO")
-    assert len(sj) == len(dal) == 8758  # 8760 wall-clock hours minus the two DST hours
-    results = {}
-    for name, w in (("sj", sj), ("dal", dal)):
-        it = pd.Series(1.0, index=w.index)  # 1 MW for 1 h steps -> 1 MWh per step
-        for design in DESIGNS:
-            pue = pue_from_weather(w["temperature_2m"], w["relative_humidity_2m"], design)
-            results[name, design] = annual_pue(it, pue)
-    for design in DESIGNS:
-        assert results["sj", design] < results["dal", design], design
-    # Published ranges: hyperscale economizer sites 1.1-1.2 (Google fleet 1.10 in 2023,
-    # Shehabi et al. 2016/2024); chiller-only 1.4-1.6 (Uptime 2023 average 1.58).
-    for site in ("sj", "dal"):
-        assert 1.08 <= results[site, "air_economizer"] <= 1.2
-        assert 1.1 <= results[site, "water_economizer"] <= 1.22
-    assert 1.4 <= results["dal", "chiller"] <= 1.6
 
 
 # ----------------------------------------------------------------------------- PV
@@ -253,7 +111,7 @@ def test_cloud_cover_relation_and_open_meteo_pv() -> None:
     # Kasten-Czeplak: N = 0 -> clear; N = 4 okta -> 1 - 0.75 * 0.5**3.4; N = 8 -> 25 %.
     assert ghi.tolist() == pytest.approx([800.0, 800.0 * (1 - 0.75 * 0.5**3.4), 200.0])
 
-    sj = _open_meteo("US-CAL-CISO")
+    sj = open_meteo("US-CAL-CISO")
     weather = pd.DataFrame({
         "cloud_cover_pct": sj["cloudcover"],
         "temp_air_c": sj["temperature_2m"],

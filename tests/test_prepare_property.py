@@ -28,6 +28,12 @@ RANGES = {  # declared unit range per column prefix
     "inference_demand_mw__": (0, np.inf),
     "temp_air_c": (-60, 60),
     "relative_humidity_pct": (0, 100),
+    "wet_bulb_c": (-60, 60),
+    "economizer_fraction": (0, 1),
+    # the most a cooling tower can use per kWh of IT: bone-dry air at 60 degC (the range's top)
+    # leaves saturated at 28.5 degC, evaporating 3,600 x 0.025 / 28 = 3.2 kg per kWh of heat,
+    # x 1.15 kWh of heat per kWh of IT x 4/3 make-up = 4.9 L/kWh
+    "site_water_l_per_kwh_it": (0, 5),
     "pv_available_mw": (0, np.inf),
 }
 
@@ -54,7 +60,8 @@ def generated(mean, lo, hi, seed):
     util=st.floats(0.05, 0.95),
     temp=st.floats(-20, 40),
     with_pv=st.booleans(),
-    cooling=st.sampled_from(["air_economizer", "water_economizer", "chiller"]),
+    cooling=st.sampled_from(["air_economizer", "indirect_evaporative", "water_economizer",
+                             "direct_liquid", "chiller"]),
     price_from_file=st.booleans(),
 )
 def test_prepare_is_gap_free_and_in_range(tz, step, start, days, price, seed, util, temp,

@@ -240,10 +240,12 @@ def test_ercot_2023_peak_hour_limits_the_dallas_site():
     assert res.thresholds["summer_mw"] == 85_544.0
     assert res.firm_mw < res.headroom_mw < res.rate_limit_mw
     assert res.limited_by == "slo"
-    # the one event at the answer is that hour: 17:00-18:00 CDT
-    assert len(res.events) == 1
-    assert res.events["start_local"].iloc[0] == pd.Timestamp("2023-08-10 17:00",
-                                                             tz="America/Chicago")
+    # the answer is held by that hour, 17:00-18:00 CDT, inside the first of the events; the
+    # non-GPU power that follows the GPUs (dcflex.workloads.gpus) lets the site shed enough to
+    # absorb six more late-August afternoon events before it
+    assert len(res.events) == 7
+    peak = pd.Timestamp("2023-08-10 17:00", tz="America/Chicago")
+    assert res.events["start_local"].iloc[0] <= peak <= res.events["end_local"].iloc[0]
     # the site's import there is capped at 112 MW / s: size = 112 MW / (least import per copy)
     assert res.size_factor * res.unit_peak_import_mw == pytest.approx(res.headroom_mw)
     assert "2023-08-10 17:00" in res.reason

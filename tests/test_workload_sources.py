@@ -38,7 +38,12 @@ def test_trace_work_and_energy(source):
     hours = r.inputs.n_steps * r.inputs.step_hours
     for sched in (r.schedule, r.baseline):
         energy = sched["batch_it_mw__b"].sum() * r.inputs.step_hours
-        expected = cp.idle_mw * hours + need * (gpu.tdp_w - gpu.idle_w) * 1e-6
+        # a running GPU adds its own 630 W and its share of the non-GPU load: (2,800 - 1,400)
+        # / 8 = 175 W, i.e. 805 W per GPU-hour
+        per_gpu_w = ((gpu.tdp_w - gpu.idle_w)
+                     + (gpu.server_overhead_w - gpu.server_overhead_idle_w) / 8)
+        assert per_gpu_w == 805.0 and cp.per_gpu_mw == pytest.approx(805e-6, rel=1e-12)
+        expected = cp.idle_mw * hours + need * per_gpu_w * 1e-6
         assert energy == pytest.approx(expected, rel=1e-9)
     assert r.metrics["total_cost_usd"] <= r.baseline_metrics["total_cost_usd"] + 1e-6
 
@@ -77,7 +82,7 @@ def test_inference_from_trace_or_generator(source):
     inputs = prepare(scenario_from_dict(d))
     demand = inputs.series["inference_demand_mw__chat"]
     cp = inputs.params["workload"]["classes"]["chat"]
-    util = (demand - cp.idle_mw) / (cp.gpu_tdp_mw - cp.gpu_idle_mw)
+    util = (demand - cp.idle_mw) / (cp.full_mw - cp.idle_mw)
     assert util.mean() == pytest.approx(0.5, rel=1e-6)
     assert util.max() <= 1.0 + 1e-12 and util.min() >= 0
     by_hour = util.groupby(inputs.local_index.hour).mean()

@@ -26,10 +26,10 @@ from dcflex.results.files import write_text_atomic
 #: Columns of the printed compare table (every column is in compare.csv).
 SHOWN = (
     "rank", "total_cost_usd", "average_cost_usd_per_mwh", "emissions_average_t",
-    "emissions_market_based_t", "cfe_score", "renewable_share", "annual_pue", "peak_import_mw",
-    "load_factor", "dr_revenue_usd", "flexibility_value_usd", "battery_value_usd",
-    "workload_flexibility_value_usd", "work_value_change_usd", "headroom_mw", "headroom_basis",
-    "pareto",
+    "emissions_market_based_t", "cfe_score", "renewable_share", "annual_pue", "site_water_m3",
+    "wue_site_l_per_kwh", "total_water_m3", "peak_import_mw", "load_factor", "dr_revenue_usd",
+    "flexibility_value_usd", "battery_value_usd", "workload_flexibility_value_usd",
+    "work_value_change_usd", "headroom_mw", "headroom_basis", "pareto",
 )
 
 

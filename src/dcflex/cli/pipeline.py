@@ -23,6 +23,7 @@ HEADLINE = (
     "emissions_market_based_t", "avoided_emissions_marginal_t", "cfe_score", "renewable_share",
     "annual_pue", "peak_import_mw", "load_factor", "curtailed_mwh", "shifted_energy_mwh",
     "battery_discharge_mwh", "training_value_usd", "net_cost_usd", "import_limit_excess_mwh",
+    "site_water_m3", "wue_site_l_per_kwh", "total_water_m3",
 )
 
 
@@ -82,6 +83,7 @@ def inputs(
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the overview plot."),
 ) -> None:
     """Prepare a scenario's inputs; print a summary per series and write an overview plot."""
+    from dcflex.model.components.facility import fixed_overhead_mw
     from dcflex.model.inputs import prepare
     from dcflex.model.twin import baseline_schedule
     from dcflex.physics.pue import annual_pue
@@ -93,11 +95,15 @@ def inputs(
     prepared = prepare(scen)
     print_frame(prepared.summary(), title=f"{scen.name}: {prepared.n_steps} steps of "
                 f"{scen.period.step} from {scen.period.start} to {scen.period.end} (local)")
-    it_mwh = baseline_schedule(prepared)["it_power_mw"] * prepared.step_hours
+    bau = baseline_schedule(prepared)
+    it_mwh = bau["it_power_mw"] * prepared.step_hours
+    # the fixed overhead is part of facility energy: PUE = facility / IT, step by step
+    pue = bau["facility_power_mw"] / bau["it_power_mw"]
     source = ("constant facility.pue" if scen.facility.pue is not None
               else f"{scen.facility.cooling} from weather")
-    console.print(f"annual PUE {annual_pue(it_mwh, prepared.series['pue']):.3f} "
-                  f"(energy-weighted over the IT load run as demanded; {source})",
+    console.print(f"annual PUE {annual_pue(it_mwh, pue):.3f} "
+                  f"(energy-weighted over the IT load run as demanded, fixed overhead "
+                  f"{fixed_overhead_mw(prepared):.3f} MW included; {source})",
                   highlight=False)
     path = plots.save(plots.inputs_overview(prepared), Path(out) / "inputs_overview.png")
     console.print(f"wrote {path}")

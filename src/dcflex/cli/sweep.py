@@ -30,7 +30,8 @@ from dcflex.errors import DataError
 # Metrics shown in the sweep tables.
 TABLE_METRICS = ("total_cost_usd", "emissions_average_t", "cfe_score", "peak_import_mw",
                  "shifted_energy_mwh", "flexibility_value_usd", "battery_value_usd",
-                 "workload_flexibility_value_usd", "work_value_change_usd")
+                 "workload_flexibility_value_usd", "work_value_change_usd", "annual_pue",
+                 "site_water_m3", "wue_site_l_per_kwh")
 
 
 def _summary(table, axes: list[str], metrics: tuple[str, ...] | list[str]):

@@ -22,6 +22,7 @@ import pandas as pd
 
 from dcflex.errors import InfeasibleError
 from dcflex.model.components.events import event_windows, import_cap_series
+from dcflex.model.components.facility import facility_power_mw
 from dcflex.model.components.ppa import deliverable_mw
 from dcflex.model.prepared import Inputs
 
@@ -41,7 +42,7 @@ def minimum_facility_mw(inputs: Inputs) -> np.ndarray:
             it += cp.idle_mw + (1 - cls.degradable_share) * (d - cp.idle_mw)
         else:
             it += cp.idle_mw
-    return s["pue"].to_numpy() * it + scen.facility.fixed_overhead_mw
+    return facility_power_mw(inputs, it)
 
 
 def onsite_supply_mw(inputs: Inputs) -> np.ndarray:
@@ -163,9 +164,9 @@ def _training_floors(inputs: Inputs, need: np.ndarray, onsite: np.ndarray, limit
         for a in range(0, len(room), w):
             sl = slice(a, min(a + w, len(room)))
             n = sl.stop - sl.start
-            need_mwh = float(pue[sl].min()) * cp.gpu_tdp_mw * (y_floor - idle) * n * dt
+            need_mwh = float(pue[sl].min()) * cp.power_slope_mw * (y_floor - idle) * n * dt
             have_mwh = float(np.maximum(room[sl], 0).sum() * dt) + usable
-            y_max = np.clip(idle + np.maximum(room[sl] + power, 0) / (pue[sl] * cp.gpu_tdp_mw),
+            y_max = np.clip(idle + np.maximum(room[sl] + power, 0) / (pue[sl] * cp.power_slope_mw),
                             idle, 1.0)
             x_best = float(np.interp(y_max, p, x).mean())
             if need_mwh > have_mwh + 1e-6 or x_best < cls.min_throughput - 1e-9:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dcflex.model.components.facility import facility_power_mw
 from dcflex.model.components.ppa import counted_mw as ppa_counted_mw
 from dcflex.model.components.ppa import deliverable_mw as ppa_deliverable_mw
 from dcflex.model.prepared import Inputs
@@ -53,11 +54,11 @@ def baseline_schedule(inputs: Inputs) -> pd.DataFrame:
             rel = params["releases"][name]
             g = batch_asap(rel, release_windows(rel, inputs.index), cp.n_gpus, T, dt, name,
                            scen.site.timezone)
-            p = cp.idle_mw + (cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus * g
+            p = cp.idle_mw + cp.per_gpu_mw * g
             cols[f"batch_it_mw__{name}"] = p
         it = it + p
     cols["it_power_mw"] = it
-    fac = s["pue"].to_numpy() * it + scen.facility.fixed_overhead_mw
+    fac = facility_power_mw(inputs, it)
     cols["facility_power_mw"] = fac
     remaining = fac.copy()
     onsite = {c: s[c].to_numpy() for c in ("pv_available_mw", "wind_available_mw") if c in s}

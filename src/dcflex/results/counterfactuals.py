@@ -310,7 +310,9 @@ def fixed_workload_inputs(inputs: Inputs, twin: pd.DataFrame) -> Inputs:
         for ev in scen.events.demand_response])
     params = dict(inputs.params)
     params["workload"] = {
-        "classes": {"fixed": ClassParams("fixed", "inference", 1, 1, 0.0, 0.0, top)},
+        "classes": {"fixed": ClassParams(
+            name="fixed", kind="inference", n_servers=1, n_gpus=1, overhead_idle_mw=0.0,
+            overhead_full_mw=0.0, gpu_idle_mw=0.0, gpu_tdp_mw=top)},
         "releases": {}}
     fixed = scen.model_copy(update={
         "workload": workload, "events": events,

@@ -26,6 +26,7 @@ from dcflex.results.settlement import (
     dr_settlement,
     market_based_emissions_t,
 )
+from dcflex.results.water import water_metrics
 
 
 @dataclass(frozen=True)
@@ -255,8 +256,7 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
             rel = inputs.params["workload"]["releases"][name]
             cp = inputs.params["workload"]["classes"][name]
             p = _col(schedule, f"batch_it_mw__{name}")
-            done = float(((p - cp.idle_mw) / ((cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus)).sum()
-                         * dt)
+            done = float(((p - cp.idle_mw) / cp.per_gpu_mw).sum() * dt)
             add(f"work_done_gpu_hours__{name}", done, "GPU-h", f"Batch work done by class {name}")
             add(f"work_required_gpu_hours__{name}", float(rel["gpu_hours"].sum()), "GPU-h",
                 f"Batch work released for class {name}")
@@ -270,6 +270,8 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
     add("net_cost_usd", total - training_value, "USD",
         "Total cost minus the value of training delivered: the cost the counterfactual "
         "ladder compares (degradation penalties are in the total cost)")
+    for row in water_metrics(schedule, inputs):
+        add(*row)
     add("hours", hours, "h", "Length of the period")
     return Metrics(m)
 

@@ -9,16 +9,50 @@ from pydantic import Field, model_validator
 from dcflex.scenario.series import FileSeries, SeriesSpec, StrictModel
 
 
-class Facility(StrictModel):
-    """Cooling and non-IT overhead."""
+class Water(StrictModel):
+    """Water use of the site's cooling and of its grid electricity."""
 
-    cooling: Literal["air_economizer", "water_economizer", "chiller"] = Field(
-        "air_economizer", description="Cooling design used to compute PUE from weather."
+    cycles_of_concentration: float = Field(
+        4.0, gt=1,
+        description=("Cycles of concentration of cooling-tower / evaporative-cooler water: "
+                     "make-up = evaporation x cycles / (cycles - 1) (evaporation plus "
+                     "blowdown). Default 4 is an assumption (3-6 is a common range)."),
+    )
+    grid_l_per_mwh: SeriesSpec | None = Field(
+        None,
+        description=("Water consumed to generate the grid electricity the site imports "
+                     "(source water), L/MWh: a number for the region or a series (file). "
+                     "Gives source and total water; without it only site water is reported."),
+    )
+
+
+class Facility(StrictModel):
+    """Cooling, non-IT overhead and water."""
+
+    cooling: Literal["air_economizer", "indirect_evaporative", "water_economizer",
+                     "direct_liquid", "chiller"] = Field(
+        "air_economizer",
+        description=("Cooling design of the weather model (dcflex.physics.cooling_designs): "
+                     "PUE, economizer hours and site water from dry bulb, humidity and wet "
+                     "bulb."),
+    )
+    cooling_parameters: dict[str, float | bool | str] = Field(
+        default_factory=dict,
+        description=("Overrides of the design's parameters, e.g. {supply_c: 27, "
+                     "dew_point_max_c: 17, liquid_share: 0.7} (names: CoolingDesign)."),
     )
     pue: float | None = Field(
-        None, ge=1.0, le=3.0, description="Constant PUE; overrides the weather model if set."
+        None, ge=1.0, le=3.0,
+        description=("Constant PUE applied to IT power; overrides the weather model if set "
+                     "(then site water is not modeled)."),
     )
-    fixed_overhead_mw: float = Field(0.0, ge=0, description="Constant non-IT load, MW.")
+    fixed_overhead_mw: float = Field(
+        0.0, ge=0,
+        description=("Constant non-IT load, MW, added to the design's fixed overhead (UPS "
+                     "no-load, lighting, controls: fixed_overhead_fraction x design IT power). "
+                     "It does not follow IT load."),
+    )
+    water: Water = Field(default_factory=Water, description="Water-use settings.")
 
 
 class Weather(StrictModel):

@@ -77,15 +77,25 @@ class Battery(StrictModel):
     """Battery energy storage at the site."""
 
     power_mw: float = Field(gt=0, description="Charge and discharge power limit, MW.")
-    energy_mwh: float = Field(gt=0, description="Usable energy capacity, MWh.")
+    energy_mwh: float = Field(
+        gt=0, description=("Nameplate energy capacity, MWh. The usable window is "
+                           "(soc_max_fraction - soc_min_fraction) x energy_mwh (reported as "
+                           "battery_usable_mwh); with the defaults 0.1-0.9, 80 % of nameplate."))
     charge_efficiency: float = Field(0.95, gt=0, le=1, description="Charge efficiency.")
     discharge_efficiency: float = Field(0.95, gt=0, le=1, description="Discharge efficiency.")
-    soc_min_fraction: float = Field(0.1, ge=0, lt=1, description="Minimum state of charge.")
-    soc_max_fraction: float = Field(0.9, gt=0, le=1, description="Maximum state of charge.")
+    soc_min_fraction: float = Field(
+        0.1, ge=0, lt=1, description="Minimum state of charge, fraction of nameplate energy.")
+    soc_max_fraction: float = Field(
+        0.9, gt=0, le=1, description="Maximum state of charge, fraction of nameplate energy.")
     soc_initial_fraction: float = Field(0.5, ge=0, le=1, description="Start (= end) SoC.")
     cycle_cost_usd_per_mwh: float = Field(
         0.0, ge=0, description="Wear cost per MWh discharged, USD/MWh."
     )
+
+    @property
+    def usable_mwh(self) -> float:
+        """Usable energy window, MWh: ``(soc_max_fraction - soc_min_fraction) * energy_mwh``."""
+        return (self.soc_max_fraction - self.soc_min_fraction) * self.energy_mwh
 
     @model_validator(mode="after")
     def _soc_order(self) -> Battery:

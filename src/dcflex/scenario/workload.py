@@ -18,13 +18,27 @@ class GpuSpec(StrictModel):
     idle_w: float = Field(ge=0, description="Idle power per GPU, W.")
     gpus_per_server: int = Field(8, gt=0, description="GPUs per server.")
     server_overhead_w: float = Field(
-        ge=0, description="Non-GPU server power (CPUs, memory, NICs, fans), W per server."
+        ge=0, description=("Non-GPU server power (CPUs, memory, NICs, fans) with every GPU at "
+                           "TDP, W per server.")
+    )
+    server_overhead_idle_w: float | None = Field(
+        None, ge=0, description=("Non-GPU server power with every GPU idle, W per server; "
+                                 "default half of server_overhead_w (an assumption). Between "
+                                 "idle and full it follows the GPUs' load linearly.")
+    )
+    network_storage_fraction: float = Field(
+        0.0, ge=0, lt=1, description=("Network fabric and storage power per server, as a "
+                                      "fraction of the server's full power, drawn constantly.")
     )
 
     @model_validator(mode="after")
     def _idle_below_tdp(self) -> GpuSpec:
         if self.idle_w >= self.tdp_w:
             raise ValueError(f"idle_w ({self.idle_w}) must be below tdp_w ({self.tdp_w})")
+        idle_ng = self.server_overhead_idle_w
+        if idle_ng is not None and idle_ng > self.server_overhead_w:
+            raise ValueError(f"server_overhead_idle_w ({idle_ng}) must not exceed "
+                             f"server_overhead_w ({self.server_overhead_w})")
         return self
 
 
@@ -177,6 +191,12 @@ class Workload(StrictModel):
 
     gpu: str | GpuSpec = Field("H100", description="GPU type: A100, H100, H200, B200 or a spec.")
     classes: dict[str, WorkloadClass] = Field(description="Job classes by name.")
+    network_storage_fraction: float | None = Field(
+        None, ge=0, lt=1,
+        description=("Network fabric and storage power per server as a fraction of the "
+                     "server's full power (constant IT load); default: the GPU type's (0.05 "
+                     "for catalog GPUs, an assumption; a GPU spec's own, default 0)."),
+    )
 
     @field_validator("classes")
     @classmethod

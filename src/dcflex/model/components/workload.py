@@ -17,7 +17,8 @@ Classes (each on its own dedicated servers):
   step ``t`` inside its window; Σ_t g_j[t] Δt = W_j exactly (shifting moves work, it does
   not delete it) and Σ_j g_j[t] <= GPUs of the class.
 
-Server power = non-GPU overhead (always on) + GPU power; idle GPUs draw idle power.
+Server power = non-GPU power (an idle part plus a part following the GPUs' load) + network and
+storage share (constant) + GPU power; idle GPUs draw idle power (:mod:`dcflex.workloads.gpus`).
 """
 
 from __future__ import annotations
@@ -50,13 +51,20 @@ DEFAULT_CURVE_FAMILY = "pretraining"
 
 @dataclass(frozen=True)
 class ClassParams:
-    """Static power parameters of one workload class (MW unless noted)."""
+    """Static power parameters of one workload class (MW unless noted).
+
+    Class power is affine in the GPUs' power fraction ``y`` (of TDP):
+    ``P = power_intercept_mw + power_slope_mw * y`` between ``idle_mw`` (every GPU idle) and
+    ``full_mw`` (every GPU at TDP): the non-GPU part follows the GPUs' load
+    (:mod:`dcflex.workloads.gpus`), network and storage are constant.
+    """
 
     name: str
     kind: str
     n_servers: int
     n_gpus: int
-    overhead_mw: float
+    overhead_idle_mw: float
+    overhead_full_mw: float
     gpu_idle_mw: float
     gpu_tdp_mw: float
     curve: tuple[tuple[float, float], ...] | None = None
@@ -64,12 +72,27 @@ class ClassParams:
     @property
     def idle_mw(self) -> float:
         """Class power with every GPU idle, MW."""
-        return self.overhead_mw + self.gpu_idle_mw
+        return self.overhead_idle_mw + self.gpu_idle_mw
 
     @property
     def full_mw(self) -> float:
         """Class power with every GPU at TDP, MW."""
-        return self.overhead_mw + self.gpu_tdp_mw
+        return self.overhead_full_mw + self.gpu_tdp_mw
+
+    @property
+    def per_gpu_mw(self) -> float:
+        """Class power added by one GPU going from idle to TDP (with its non-GPU share), MW."""
+        return (self.full_mw - self.idle_mw) / self.n_gpus
+
+    @property
+    def power_slope_mw(self) -> float:
+        """Class power per unit of GPU power fraction, MW."""
+        return (self.full_mw - self.idle_mw) / (1.0 - self.gpu_idle_mw / self.gpu_tdp_mw)
+
+    @property
+    def power_intercept_mw(self) -> float:
+        """Class power extrapolated to GPU power fraction 0, MW."""
+        return self.full_mw - self.power_slope_mw
 
     @property
     def uncapped_mw(self) -> float:
@@ -78,7 +101,7 @@ class ClassParams:
         if self.curve is None:
             return self.full_mw
         saturation = min(p for p, x in self.curve if x >= 1.0 - 1e-9)
-        return self.overhead_mw + self.gpu_tdp_mw * saturation
+        return self.power_intercept_mw + self.power_slope_mw * saturation
 
 
 def curve_for_gpu(points: Sequence[Sequence[float]], idle_fraction: float
@@ -106,15 +129,26 @@ def curve_segments(curve: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.nda
 
 
 def _gpu(scenario: Scenario):
+    from dataclasses import replace
+
     from dcflex.workloads.gpus import gpu_type
 
     spec = scenario.workload.gpu
     try:
-        return gpu_type(spec if isinstance(spec, str) else spec.model_dump())
+        gpu = gpu_type(spec if isinstance(spec, str) else spec.model_dump())
     except ScenarioError:
         raise
     except (KeyError, ValueError) as exc:
         raise ScenarioError(str(exc), file=scenario.source_file, field="workload.gpu") from None
+    share = scenario.workload.network_storage_fraction
+    return gpu if share is None else replace(gpu, network_storage_fraction=share)
+
+
+def design_it_mw(scenario: Scenario) -> float:
+    """IT power of the whole fleet with every GPU at TDP (network and storage included), MW."""
+    gpu = _gpu(scenario)
+    per_server = gpu.server_max_w + gpu.network_storage_w
+    return sum(c.servers for c in scenario.workload.classes.values()) * per_server * W_TO_MW
 
 
 def _resolve_curve(cls: TrainingClass, name: str, scenario: Scenario):
@@ -262,7 +296,10 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
             kind=cls.kind,
             n_servers=cls.servers,
             n_gpus=n_gpus,
-            overhead_mw=cls.servers * gpu.server_overhead_w * W_TO_MW,
+            overhead_idle_mw=cls.servers * (gpu.server_overhead_idle_w
+                                            + gpu.network_storage_w) * W_TO_MW,
+            overhead_full_mw=cls.servers * (gpu.server_overhead_w
+                                            + gpu.network_storage_w) * W_TO_MW,
             gpu_idle_mw=n_gpus * gpu.idle_w * W_TO_MW,
             gpu_tdp_mw=n_gpus * gpu.tdp_w * W_TO_MW,
             curve=curve,
@@ -270,7 +307,7 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
         out.params["classes"][name] = params
         if isinstance(cls, InferenceClass):
             util = inference_utilization(cls, name, ctx)
-            demand = params.idle_mw + (params.gpu_tdp_mw - params.gpu_idle_mw) * util
+            demand = params.idle_mw + (params.full_mw - params.idle_mw) * util
             out.series[f"inference_demand_mw__{name}"] = (demand, "MW")
         elif isinstance(cls, BatchClass):
             out.params["releases"][name] = releases_frame(cls, name, ctx, n_gpus)
@@ -300,12 +337,12 @@ def add_block(builder: ModelBuilder, inputs: Inputs) -> None:
             x = builder.add_variables(f"training_throughput__{name}", lb=0.0, ub=1.0,
                                       unit="fraction")
             slopes, intercepts = curve_segments(cp.curve)
-            # y = (p - overhead) / gpu_tdp ; x - s y <= c  <=>  x - (s/G) p <= c - s OH / G
-            G, OH = cp.gpu_tdp_mw, cp.overhead_mw
+            # y = (p - a) / b ; x - s y <= c  <=>  x - (s/b) p <= c - s a / b
+            b, a = cp.power_slope_mw, cp.power_intercept_mw
             for k, (s, c) in enumerate(zip(slopes, intercepts, strict=True)):
                 builder.add_constraints(
-                    f"training_curve__{name}__{k}", [(x, 1.0), (v, -s / G)],
-                    ub=c - s * OH / G,
+                    f"training_curve__{name}__{k}", [(x, 1.0), (v, -s / b)],
+                    ub=c - s * a / b,
                 )
             w = max(1, int(round(cls.window_h / dt)))
             starts = np.arange(0, T, w)
@@ -334,9 +371,9 @@ def add_block(builder: ModelBuilder, inputs: Inputs) -> None:
             builder.add_constraints(f"batch_work__{name}", [(g, work)], lb=gpu_h, ub=gpu_h)
             per_step = sp.csr_matrix((np.ones(len(cols)), (steps, cols)), shape=(T, len(cols)))
             v = builder.add_variables(f"batch_it_mw__{name}", lb=cp.idle_mw, ub=cp.full_mw)
-            per_gpu = (cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus
-            # class power = idle + (TDP - idle) per running GPU; running GPUs <= class GPUs
-            builder.add_constraints(f"batch_power__{name}", [(v, 1.0), (g, -per_gpu * per_step)],
+            # class power = idle + (full - idle) per running GPU; running GPUs <= class GPUs
+            builder.add_constraints(f"batch_power__{name}",
+                                    [(v, 1.0), (g, -cp.per_gpu_mw * per_step)],
                                     lb=cp.idle_mw, ub=cp.idle_mw)
             builder.add_constraints(f"batch_capacity__{name}", [(g, per_step)], ub=cp.n_gpus)
             class_vars.append(v)

@@ -19,7 +19,8 @@ from dcflex.studies.compare.worker import SiteSummary
 TABLE_METRICS: tuple[str, ...] = (
     "total_cost_usd", "net_cost_usd", "average_cost_usd_per_mwh", "emissions_average_t",
     "emissions_market_based_t", "avoided_emissions_marginal_t", "cfe_score", "renewable_share",
-    "annual_pue", "peak_import_mw", "load_factor", "dr_revenue_usd",
+    "annual_pue", "peak_import_mw", "load_factor", "dr_revenue_usd", "site_water_m3",
+    "wue_site_l_per_kwh", "total_water_m3",
 )
 
 #: The value split of the counterfactual ladder (:mod:`dcflex.results.counterfactuals`).
@@ -37,6 +38,7 @@ LOWER_IS_BETTER: dict[str, bool] = {
     "flexibility_value_usd": False, "battery_value_usd": False,
     "workload_flexibility_value_usd": False, "work_value_change_usd": False,
     "bau_total_cost_usd": True, "headroom_mw": False,
+    "site_water_m3": True, "wue_site_l_per_kwh": True, "total_water_m3": True,
 }
 
 

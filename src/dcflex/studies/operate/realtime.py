@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dcflex.model.components.facility import fixed_overhead_mw
 from dcflex.studies.operate.policies import Decisions, Plant, State
 
 _TOL = 1e-7
@@ -139,7 +140,7 @@ def apply_decisions(plant: Plant, state: State, dec: Decisions, start: int, n: i
     else:
         ch = dis = np.zeros(n)
     pue = A["pue"][sl]
-    overhead = scen.facility.fixed_overhead_mw
+    overhead = fixed_overhead_mw(plant.inputs)
     it = (sum(inf_p.values(), np.zeros(n)) + sum(batch_p.values(), np.zeros(n))
           + sum(tr_p.values(), np.zeros(n)))
     fac = pue * it + overhead
@@ -234,7 +235,7 @@ def _stepwise(plant: Plant, state: State, dec: Decisions, sl: slice, ch, dis, tr
     pue = A["pue"][sl].tolist()
     cap = plant.import_cap_mw[sl].tolist()
     bit = np.asarray(batch_it, dtype=float).tolist()
-    overhead = scen.facility.fixed_overhead_mw
+    overhead = fixed_overhead_mw(plant.inputs)
     cost = _import_cost(plant, sl).tolist()
     limit = scen.grid.export_limit_mw
     exp_price = A["export_price_usd_per_mwh"][sl].tolist()

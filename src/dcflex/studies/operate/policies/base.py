@@ -33,8 +33,8 @@ class TrainingSpec:
     name: str
     idle_mw: float
     full_mw: float
-    overhead_mw: float
-    gpu_tdp_mw: float
+    power_intercept_mw: float  # class power = intercept + slope x GPU power fraction
+    power_slope_mw: float
     slopes: np.ndarray
     intercepts: np.ndarray
     min_throughput: float
@@ -45,7 +45,7 @@ class TrainingSpec:
 
     def throughput(self, power_mw: np.ndarray) -> np.ndarray:
         """Throughput fraction at class power (the power-cap curve), 0..1."""
-        y = (np.asarray(power_mw, dtype=float) - self.overhead_mw) / self.gpu_tdp_mw
+        y = (np.asarray(power_mw, dtype=float) - self.power_intercept_mw) / self.power_slope_mw
         x = np.min(self.slopes[:, None] * y[None, :] + self.intercepts[:, None], axis=0)
         return np.clip(x, 0.0, 1.0)
 
@@ -55,7 +55,7 @@ class TrainingSpec:
             return self.idle_mw
         pos = self.slopes > 1e-12
         y = float(np.max((throughput - self.intercepts[pos]) / self.slopes[pos]))
-        return float(np.clip(self.overhead_mw + y * self.gpu_tdp_mw, self.idle_mw,
+        return float(np.clip(self.power_intercept_mw + y * self.power_slope_mw, self.idle_mw,
                              self.full_mw))
 
 
@@ -144,14 +144,13 @@ def make_plant(inputs: Inputs, bau_import_mw: np.ndarray) -> Plant:
         elif cls.kind == "training":
             s, c = curve_segments(cp.curve)
             training.append(TrainingSpec(
-                name, cp.idle_mw, cp.full_mw, cp.overhead_mw, cp.gpu_tdp_mw, s, c,
+                name, cp.idle_mw, cp.full_mw, cp.power_intercept_mw, cp.power_slope_mw, s, c,
                 cls.min_throughput, max(1, int(round(cls.window_h / dt))), cp.n_gpus,
                 cls.value_usd_per_gpu_hour, cp.uncapped_mw))
         else:
             rel = wp["releases"][name]
             win = np.array(release_windows(rel, inputs.index), dtype=np.int64).reshape(-1, 2)
-            batch.append(BatchSpec(name, cp.n_gpus, cp.idle_mw,
-                                   (cp.gpu_tdp_mw - cp.gpu_idle_mw) / cp.n_gpus,
+            batch.append(BatchSpec(name, cp.n_gpus, cp.idle_mw, cp.per_gpu_mw,
                                    win[:, 0], win[:, 1],
                                    rel["gpu_hours"].to_numpy(dtype=float)))
     cap = np.minimum(inputs.series["import_limit_mw"].to_numpy(dtype=float),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dcflex.model.components.facility import fixed_overhead_mw
 from dcflex.studies.operate.policies.base import (
     Decisions,
     Plant,
@@ -84,7 +85,7 @@ class ThresholdPolicy:
         ch, dis = np.zeros(n), np.zeros(n)
         bat = plant.battery
         if bat is not None:
-            fac = window.series(plant, "pue")[:n] * it + plant.scenario.facility.fixed_overhead_mw
+            fac = window.series(plant, "pue")[:n] * it + fixed_overhead_mw(plant.inputs)
             onsite = sum((window.series(plant, c)[:n] for c in
                           ("pv_available_mw", "wind_available_mw", "ppa_contracted_mw")
                           if c in plant.actual), np.zeros(n))
