@@ -167,3 +167,44 @@ def test_malformed_event_files_name_file_and_field(tmp_path, old, new, match):
 def test_unknown_event_name_lists_the_bundled_ones():
     with pytest.raises(ScenarioError, match="emerald-aps"):
         load_event("nowhere")
+
+
+def _srp_event_with(tmp_path, text: str, **repl: str):
+    path = tmp_path / "ev.yaml"
+    path.write_text(_event_text(**repl))
+    csv = tmp_path / "meter.csv"
+    csv.write_text(text)
+    return load_event(path), csv
+
+
+@pytest.mark.parametrize(("text", "match"), [
+    ("timestamp,total\n2025-05-03 14:40:00,1\n2025-05-03 14:41:00,2\n", "UTC offset"),
+    ("timestamp,total\n2025-05-03 14:40:00-07:00,1\n2025-05-03 14:42:00-07:00,2\n", "1-min"),
+    ("timestamp,power\n2025-05-03 14:40:00-07:00,1\n2025-05-03 14:41:00-07:00,2\n", "no column"),
+    ("timestamp,total\n2025-05-03 14:40:00-07:00,1\n2025-05-03 14:41:00-07:00,x\n", "bad rows"),
+    ("timestamp,total\n2025-05-03 14:40:00-07:00,1\n2025-05-03 14:41:00-07:00,2\n", "cover"),
+])
+def test_bad_meter_files_are_refused_with_file_and_column(tmp_path, text, match):
+    from dcflex.studies.field.measured import read_measured
+
+    csv = tmp_path / "meter.csv"
+    event, _ = _srp_event_with(tmp_path, text, **{
+        "shared:emerald-demo/SRP_total_power.csv": str(csv),
+        "shift_to_request_date: true   # the file": "shift_to_request_date: false  # the file"})
+    spec = event.spec
+    idx = minute_index(spec.request, spec.horizon)
+    with pytest.raises(DataError, match=match) as err:
+        read_measured(event, idx)
+    assert str(csv) in str(err.value)
+
+
+def test_a_request_outside_the_horizon_is_refused(tmp_path):
+    from dcflex.studies.field.calibration import STATED
+    from dcflex.studies.field.predict import predict
+
+    path = tmp_path / "ev.yaml"
+    path.write_text(_event_text(**{'horizon: {start: "14:40", end: "21:20"}':
+                                   'horizon: {start: "16:05", end: "21:20"}'}))
+    ev = load_event(path)
+    with pytest.raises(ScenarioError, match="inside the horizon"):
+        predict(*ev.spec.predictor_inputs(), STATED, ev.path)

@@ -270,6 +270,28 @@ def test_cli_replay_writes_tables_and_plots(tmp_path):
     assert bad_cal.exit_code == 2 and "not found" in bad_cal.output
 
 
+def test_cli_predicts_an_event_without_a_meter_and_notes_an_unreachable_request(tmp_path):
+    """A request deeper than the tiers allow: the prediction says so and holds the deepest cut."""
+    text = bundled_path("emerald-srp").read_text()
+    text = text.replace("cut_fraction: 0.25}", "cut_fraction: 0.8}")
+    text = text[:text.index("measured:   # for scoring only")]
+    path = tmp_path / "no_meter.yaml"
+    path.write_text(text)
+    app = typer.Typer()
+    app.command("replay")(replay_command)
+    app.command("noop")(lambda: None)
+    result = CliRunner().invoke(app, ["replay", str(path), "-c", "none", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "do not allow" in result.output and "nothing measured" in result.output
+    pred = pd.read_csv(tmp_path / "emerald-srp_prediction.csv")
+    aim = pred["controller_target_kw"].to_numpy()
+    window = np.isfinite(aim) & (aim < 0.3 * pred["predicted_kw"].max())
+    # tiers keep the cluster above the 80 % cut: it sits above the aim in the window
+    assert (pred["predicted_kw"].to_numpy()[window] > aim[window] + 1.0).all()
+    fitted = CliRunner().invoke(app, ["replay", str(path), "--calibrate", str(tmp_path / "c.y")])
+    assert fitted.exit_code == 2 and "no 'measured' section" in fitted.output
+
+
 def _python3_kernel_is_this_python(monkeypatch, tmp_path) -> None:
     """Make kernel "python3" start this interpreter (which has dcflex installed)."""
     def resolved():

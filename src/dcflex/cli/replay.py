@@ -6,6 +6,7 @@ prediction sees the cluster, the request and the baseline rule only; the meter i
 afterwards for the scores. ``--calibration`` picks the controller parameters (the bundled
 file, fitted on emerald-srp; ``none`` for the stated defaults; or a file); ``--calibrate FILE``
 fits them on EVENT's own meter, writes FILE, and replays EVENT with them (labelled in-sample).
+An event file without a ``measured`` section gets the prediction alone.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dcflex.cli.common import check_output_dir, console, handle_errors, print_fr
 
 _SUMMARY = (
     "baseline_measured_kw", "baseline_predicted_kw", "request_cut_pct", "measured_cut_pct",
-    "predicted_cut_pct", "rmse_pct", "max_error_pct", "flat_rmse_pct", "flat_max_error_pct",
+    "predicted_cut_pct", "predicted_shortfall_kw", "rmse_pct", "max_error_pct",
+    "flat_rmse_pct", "flat_max_error_pct",
     "reference_rmse_pct", "reference_max_error_pct", "job_rmse_pct_mean",
     "job_flat_rmse_pct_mean", "performance_rmse_pts", "naive_performance_rmse_pts",
     "deepest_cut_pct", "deepest_cut_rests_on_relaxation",
@@ -41,15 +43,30 @@ def replay_command(
              "replay EVENT with them (in-sample).")] = None,
 ) -> None:
     """Predict a field event from the request alone, then score it against the meter."""
+    from dcflex.errors import OptionError
     from dcflex.results.files import atomic_path
     from dcflex.studies.field.calibrate import calibrate
     from dcflex.studies.field.calibration import write_calibration
     from dcflex.studies.field.event_file import load_event
     from dcflex.studies.field.plots import plot_deepest_cut, plot_replay
-    from dcflex.studies.field.replay import replay
+    from dcflex.studies.field.replay import predict_event, replay
 
     check_output_dir(out)
     ev = load_event(event)
+    if ev.spec.measured is None:
+        if calibrate_to is not None:
+            raise OptionError("--calibrate", f"{ev.path} has no 'measured' section to fit on")
+        pred = predict_event(ev, calibration)
+        print_frame(pred.jobs.drop(columns=["workload"]), title=f"{ev.name}: {pred.label}")
+        console.print(f"predicted baseline {pred.baseline_kw:.2f} kW; nothing measured to "
+                      "score against", highlight=False)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            for suffix, frame in (("prediction", pred.frame), ("jobs", pred.jobs)):
+                with atomic_path(out / f"{ev.name}_{suffix}.csv") as tmp:
+                    frame.to_csv(tmp)
+            console.print(f"wrote {ev.name}_prediction.csv and {ev.name}_jobs.csv to {out}")
+        return
     cal = calibration
     if calibrate_to is not None:
         cal = calibrate(ev)

@@ -23,13 +23,14 @@ file (:meth:`~dcflex.studies.field.event_file.EventFile.predictor_inputs`) and a
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dcflex.errors import DataError
+from dcflex.errors import DataError, DcflexWarning, ScenarioError
 from dcflex.studies.field.calibration import Calibration
 from dcflex.studies.field.cluster import FLEX_TIERS, Cluster, Job
 from dcflex.studies.field.event_file import (
@@ -190,19 +191,30 @@ def predict(cluster_spec: ClusterSpec, request: RequestSpec, baseline: BaselineS
     Returns
     -------
     Prediction
+
+    Raises
+    ------
+    ScenarioError
+        If the request's windows and ramps do not lie inside the horizon.
     """
     cluster, table = build_cluster(cluster_spec, relative_to)
     index = minute_index(request, horizon)
+    first, last = scoring_span(request)
+    if first < index[0] or last > index[-1] + pd.Timedelta(minutes=1):
+        raise ScenarioError(
+            f"the request with its ramps ({first:%H:%M}-{last:%H:%M}) must lie inside the "
+            f"horizon ({horizon.start}-{horizon.end})", file=relative_to, field="horizon")
     sweep_kw = cluster.baseline_kw()
     base_kw, scale = _baseline(baseline, request, sweep_kw, calibration, relative_to)
     req_target = request_target_kw(request, index, base_kw, PROGRAMME)
     aim = request_target_kw(request, index, base_kw, calibration.dynamics)
     tier_mask = (scoring_mask(request, index) if calibration.tier_window == "request"
                  else np.ones(len(index), dtype=bool))
-    if not tier_mask.any():
-        raise DataError("the request window lies outside the predicted horizon",
-                        field="horizon")
     plan = plan_event(cluster, pd.Series(aim / scale, index=index), tier_mask=tier_mask)
+    if plan.max_shortfall_kw > 1e-6:
+        warnings.warn(f"{event}: the tiers do not allow the controller's aim; the prediction "
+                      f"stays up to {plan.max_shortfall_kw * scale:.3g} kW above it (the deepest "
+                      f"cut the tiers allow)", DcflexWarning, stacklevel=2)
     sched = plan.schedule
     cols = {"request_target_kw": req_target, "controller_target_kw": aim,
             "predicted_kw": sched["cluster_power_kw"].to_numpy() * scale}
@@ -250,8 +262,6 @@ class DeepestCut:
 def deepest_cut_of(prediction: Prediction) -> DeepestCut:
     """Deepest cut held over the request windows with every tier met (same tier window)."""
     window = sustained_mask(prediction.request, prediction.index)
-    if not window.any():
-        raise DataError("no request window inside the predicted horizon", field="horizon")
     plan = deepest_cut(prediction.cluster, prediction.index, window,
                        tier_mask=prediction.tier_mask)
     cost = max(j.restart_cost_min for j in prediction.cluster.jobs)

@@ -102,6 +102,15 @@ def resolve_calibration(calibration: Calibration | str | Path | None) -> Calibra
     return read_calibration(path)
 
 
+def predict_event(event: Event | str | Path,
+                  calibration: Calibration | str | Path | None = "bundled") -> Prediction:
+    """The prediction alone, from the event file's cluster, request and baseline rule."""
+    ev = event if isinstance(event, Event) else load_event(event)
+    cluster, request, baseline, horizon = ev.spec.predictor_inputs()
+    return predict(cluster, request, baseline, horizon, resolve_calibration(calibration),
+                   ev.path, ev.name)
+
+
 def replay(event: Event | str | Path,
            calibration: Calibration | str | Path | None = "bundled") -> ReplayResult:
     """Predict an event from its request, then score it (see the module notes).
@@ -118,8 +127,6 @@ def replay(event: Event | str | Path,
     ReplayResult
     """
     ev = event if isinstance(event, Event) else load_event(event)
-    cal = resolve_calibration(calibration)
-    cluster, request, baseline, horizon = ev.spec.predictor_inputs()
-    prediction = predict(cluster, request, baseline, horizon, cal, ev.path, ev.name)
+    prediction = predict_event(ev, calibration)
     measured = read_measured(ev, prediction.index)
     return ReplayResult(ev, prediction, measured, score(prediction, measured))

@@ -143,6 +143,8 @@ def score(prediction: Prediction, measured: Measured) -> Scores:
          "Mean metered reduction inside the request windows"),
         ("predicted_cut_pct", (1 - pred[window].mean() / base) * 100, "% of baseline",
          "Mean predicted reduction inside the request windows"),
+        ("predicted_shortfall_kw", prediction.plan.max_shortfall_kw * prediction.meter_scale,
+         "kW", "Largest predicted power above the controller's aim (0: the tiers allow it)"),
     ]
     rmse, mx = error_stats(pred, meas, mask, base)
     frmse, fmx = error_stats(flat, meas, mask, base)
