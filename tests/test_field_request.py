@@ -47,6 +47,13 @@ def index() -> pd.DatetimeIndex:
     return minute_index(_request(), HorizonSpec(start="15:00", end="20:00"))
 
 
+def test_times_of_day_are_zero_padded_so_they_order():
+    w = WindowSpec(start="9:05", end="16:00", cut_fraction=0.1)
+    assert (w.start, w.end) == ("09:05", "16:00")
+    with pytest.raises(ValueError, match="after start"):
+        WindowSpec(start="16:00", end="9:05", cut_fraction=0.1)
+
+
 def test_minute_index_is_utc_and_spans_the_horizon(index):
     assert len(index) == 300 and str(index.tz) == "UTC" and index.name == "time_utc"
     assert index[0] == pd.Timestamp("2025-05-03 22:00", tz="UTC")  # 15:00 at UTC-07:00

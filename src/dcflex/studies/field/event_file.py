@@ -49,10 +49,10 @@ def _clock(value: object) -> str:
         raise ValueError(f"expected a quoted time \"HH:MM\", got {value!r} "
                          "(YAML reads an unquoted 16:00 as the number 960)")
     try:
-        dt.datetime.strptime(value, "%H:%M")
+        clock = dt.datetime.strptime(value, "%H:%M")
     except ValueError:
         raise ValueError(f"expected a time \"HH:MM\", got {value!r}") from None
-    return value
+    return clock.strftime("%H:%M")  # zero-padded, so that strings compare in time order
 
 
 #: A time of day, ``"HH:MM"`` (zero-padded, so strings compare in time order).

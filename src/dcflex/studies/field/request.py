@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dcflex.studies.field.event_file import HorizonSpec, RequestSpec, local_time
+from dcflex.studies.field.event_file import HorizonSpec, RequestSpec, WindowSpec, local_time
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _ramp(minutes: np.ndarray, length: float) -> np.ndarray:
     return np.clip(minutes / length, 0.0, 1.0)
 
 
-def window_level_kw(window, baseline_kw: float) -> float:
+def window_level_kw(window: WindowSpec, baseline_kw: float) -> float:
     """Level the window asks for, kW."""
     if window.cap_kw is not None:
         return float(window.cap_kw)
