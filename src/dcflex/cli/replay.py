@@ -1,8 +1,12 @@
-"""``dcflex replay <name>``: rebuild a measured field event and compare model and meter.
+"""``dcflex replay EVENT``: predict a field event from the grid's request, then score it.
 
-The CLI owner registers the command with ``app.command("replay")(replay_command)``. Replays:
-:data:`dcflex.studies.field.replay.REPLAYS` (``emerald-srp``: the SRP peak event of the Phoenix
-demonstration, 3 May 2025, Colangelo et al. 2025, arXiv:2507.00909).
+EVENT is a bundled name (``emerald-srp``, ``emerald-aps``: the SRP and APS events of the
+Phoenix demonstration, Colangelo et al. 2025, arXiv:2507.00909) or an event YAML file. The
+prediction sees the cluster, the request and the baseline rule only; the meter is read
+afterwards for the scores. ``--calibration`` picks the controller parameters (the bundled
+file, fitted on emerald-srp; ``none`` for the stated defaults; or a file); ``--calibrate FILE``
+fits them on EVENT's own meter, writes FILE, and replays EVENT with them (labelled in-sample).
+An event file without a ``measured`` section gets the prediction alone.
 """
 
 from __future__ import annotations
@@ -15,39 +19,75 @@ import typer
 from dcflex.cli.common import check_output_dir, console, handle_errors, print_frame
 
 _SUMMARY = (
-    "baseline_measured_kw", "hold_kw", "measured_cut_pct", "hold_min", "rmse_event_pct",
-    "max_error_event_pct", "implied_rmse_event_pct", "plan_min_cut_hold_pct",
-    "plan_weighted_performance", "measured_weighted_performance", "deepest_cut_pct",
-    "deepest_cut_event_tiers_pct",
+    "baseline_measured_kw", "baseline_predicted_kw", "request_cut_pct", "measured_cut_pct",
+    "predicted_cut_pct", "predicted_shortfall_kw", "rmse_pct", "max_error_pct",
+    "flat_rmse_pct", "flat_max_error_pct",
+    "reference_rmse_pct", "reference_max_error_pct", "job_rmse_pct_mean",
+    "job_flat_rmse_pct_mean", "performance_rmse_pts", "naive_performance_rmse_pts",
+    "deepest_cut_pct", "deepest_cut_rests_on_relaxation",
 )
 
 
 @handle_errors
 def replay_command(
-    name: Annotated[str, typer.Argument(help="Replay to run: emerald-srp.")] = "emerald-srp",
+    event: Annotated[str, typer.Argument(
+        help="Bundled event (emerald-srp, emerald-aps) or event YAML file.")] = "emerald-srp",
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Folder for <name>_power.csv, <name>_jobs.csv, <name>_metrics.csv and "
-             "<name>.png.")] = None,
+        "--out", "-o", help="Folder for <name>_power.csv, _jobs.csv, _metrics.csv, <name>.png "
+             "and <name>_deepest_cut.png.")] = None,
+    calibration: Annotated[str, typer.Option(
+        "--calibration", "-c", help="Controller parameters: 'bundled' (fitted on emerald-srp), "
+             "'none' (stated defaults) or a calibration YAML file.")] = "bundled",
+    calibrate_to: Annotated[Path | None, typer.Option(
+        "--calibrate", help="Fit the parameters on EVENT's meter, write them to this file and "
+             "replay EVENT with them (in-sample).")] = None,
 ) -> None:
-    """Replay a field event: modeled vs measured cluster power and per-job performance."""
+    """Predict a field event from the request alone, then score it against the meter."""
+    from dcflex.errors import OptionError
     from dcflex.results.files import atomic_path
-    from dcflex.studies.field.replay import plot_replay, replay
+    from dcflex.studies.field.calibrate import calibrate
+    from dcflex.studies.field.calibration import write_calibration
+    from dcflex.studies.field.event_file import load_event
+    from dcflex.studies.field.plots import plot_deepest_cut, plot_replay
+    from dcflex.studies.field.replay import predict_event, replay
 
     check_output_dir(out)
-    result = replay(name)
-    metrics = result.metrics.loc[list(_SUMMARY), ["value", "unit"]]
-    print_frame(metrics, title=f"{name}: modeled vs measured")
-    jobs = result.jobs[["n_gpus", "flex", "min_throughput", "measured_performance",
-                        "modeled_performance", "modeled_hold_power_w_per_gpu"]]
-    print_frame(jobs, title="jobs: performance over the experiment (fraction of baseline)")
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        for suffix, frame in (("power", result.power_frame()), ("jobs", result.jobs),
-                              ("metrics", result.metrics)):
-            with atomic_path(out / f"{name}_{suffix}.csv") as tmp:
-                frame.to_csv(tmp)
-        fig = plot_replay(result)
-        with atomic_path(out / f"{name}.png") as tmp:
+    ev = load_event(event)
+    if ev.spec.measured is None:
+        if calibrate_to is not None:
+            raise OptionError("--calibrate", f"{ev.path} has no 'measured' section to fit on")
+        pred = predict_event(ev, calibration)
+        print_frame(pred.jobs.drop(columns=["workload"]), title=f"{ev.name}: {pred.label}")
+        console.print(f"predicted baseline {pred.baseline_kw:.2f} kW; nothing measured to "
+                      "score against", highlight=False)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            for suffix, frame in (("prediction", pred.frame), ("jobs", pred.jobs)):
+                with atomic_path(out / f"{ev.name}_{suffix}.csv") as tmp:
+                    frame.to_csv(tmp)
+            console.print(f"wrote {ev.name}_prediction.csv and {ev.name}_jobs.csv to {out}")
+        return
+    cal = calibration
+    if calibrate_to is not None:
+        cal = calibrate(ev)
+        write_calibration(cal, calibrate_to)
+        console.print(f"wrote the calibration fitted on {ev.name} to {calibrate_to}")
+    result = replay(ev, cal)
+    metrics = result.metrics()
+    shown = metrics.loc[[n for n in _SUMMARY if n in metrics.index], ["value", "unit"]]
+    print_frame(shown, title=f"{result.name}: {result.label}")
+    print_frame(result.scores.jobs.drop(columns=["workload"]), title="jobs")
+    console.print(f"deepest cut: it {result.deepest.statement}", highlight=False)
+    if out is None:
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    name = result.name
+    for suffix, frame in (("power", result.power_frame()), ("jobs", result.scores.jobs),
+                          ("metrics", metrics)):
+        with atomic_path(out / f"{name}_{suffix}.csv") as tmp:
+            frame.to_csv(tmp)
+    for suffix, fig in (("", plot_replay(result)), ("_deepest_cut", plot_deepest_cut(result))):
+        with atomic_path(out / f"{name}{suffix}.png") as tmp:
             fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-        console.print(f"wrote {name}_power.csv, {name}_jobs.csv, {name}_metrics.csv and "
-                      f"{name}.png to {out}")
+    console.print(f"wrote {name}_power.csv, {name}_jobs.csv, {name}_metrics.csv, {name}.png "
+                  f"and {name}_deepest_cut.png to {out}")
