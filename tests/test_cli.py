@@ -73,6 +73,10 @@ def test_run_writes_schedule_metrics_and_plots(tmp_path):
     result = runner.invoke(app, ["run", small_scenario(tmp_path), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "total_cost_usd" in result.output
+    # how long batch work waited, next to what it saved, with units in metrics.json
+    for name in ("work_moved_share__batch", "work_delay_mean_h__batch",
+                 "work_delay_max_h__batch"):
+        assert name in result.output
     schedule = pd.read_parquet(out / "schedule.parquet")
     assert len(schedule) == 48 and str(schedule.index.tz) == "UTC"
     metrics = json.loads((out / "metrics.json").read_text())
@@ -80,6 +84,8 @@ def test_run_writes_schedule_metrics_and_plots(tmp_path):
     bau = metrics["baseline"]["total_cost_usd"]["value"]
     assert flex <= bau + 1e-6
     assert metrics["flexible"]["peak_import_mw"]["unit"] == "MW"
+    assert metrics["flexible"]["work_delay_mean_h__batch"]["unit"] == "h"
+    assert metrics["baseline"]["work_moved_share__batch"]["unit"] == "fraction"
     assert len(metrics["provenance"]["scenario_hash"]) == 16
     for png in ("dispatch_week.png", "price_carbon_load.png", "monthly_peaks.png",
                 "battery_soc.png"):

@@ -186,7 +186,8 @@ def test_rate_limit_binds_when_work_can_wait(grid_demand):
     """Batch work with a 24 h deadline absorbs any curtailment up to a low rate limit."""
     # 18,000 of the 19,200 GPU-hours a day the class can run: business as usual runs from
     # midnight to 22:30, through the spike hour; the flexible schedule has 1.5 h to spare
-    batch = {"kind": "batch", "servers": 100, "gpu_hours_per_day": 18000, "deadline_h": 24}
+    batch = {"kind": "batch", "servers": 100, "gpu_hours_per_day": 18000, "deadline_h": 24,
+             "arrivals": "midnight"}
     scen = _site({"batch": batch})
     res = slo_headroom(scen, grid_demand, rate=0.002, thresholds=THRESHOLD_MW)
     assert res.limited_by == "rate"
