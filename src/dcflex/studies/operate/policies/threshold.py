@@ -25,10 +25,10 @@ class ThresholdPolicy:
     above the ``high_percentile`` of the look-ahead window defer batch work (only what is
     needed to still meet deadlines, with the arrivals of the look-ahead, runs), cap training
     at the power that just meets its SLO floor (idle if there is none) when
-    ``throttle_training``, and discharge the battery (not
-    beyond the site's own import). Steps at or below the ``low_percentile`` charge it (within
-    the import limit). Otherwise work runs as soon as released at full power. In the last
-    window the battery is not discharged below its initial charge.
+    ``throttle_training``, and discharge the battery (not beyond the site's own import).
+    Steps at or below the ``low_percentile`` charge it (within the import limit). Otherwise
+    work runs as soon as released at full power. In the last window the battery is not
+    discharged below its initial charge.
     """
 
     signal: str = "price"
