@@ -80,6 +80,10 @@ def test_run_writes_schedule_metrics_and_plots(tmp_path):
     result = runner.invoke(app, ["run", small_scenario(tmp_path), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "total_cost_usd" in result.output
+    # how long batch work waited, next to what it saved, with units in metrics.json
+    for name in ("work_moved_share__batch", "work_delay_mean_h__batch",
+                 "work_delay_max_h__batch"):
+        assert name in result.output
     schedule = pd.read_parquet(out / "schedule.parquet")
     assert len(schedule) == 48 and str(schedule.index.tz) == "UTC"
     metrics = json.loads((out / "metrics.json").read_text())
@@ -92,6 +96,8 @@ def test_run_writes_schedule_metrics_and_plots(tmp_path):
     assert metrics["flexible"]["site_water_m3"]["value"] == 0.0
     assert metrics["flexible"]["wue_site_l_per_kwh"]["unit"] == "L/kWh"
     assert metrics["flexible"]["battery_usable_mwh"]["value"] == pytest.approx(0.8 * 0.8)
+    assert metrics["flexible"]["work_delay_mean_h__batch"]["unit"] == "h"
+    assert metrics["baseline"]["work_moved_share__batch"]["unit"] == "fraction"
     assert len(metrics["provenance"]["scenario_hash"]) == 16
     for png in ("dispatch_week.png", "price_carbon_load.png", "monthly_peaks.png",
                 "battery_soc.png"):

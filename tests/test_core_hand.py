@@ -56,7 +56,8 @@ def test_two_price_shifting(tmp_path):
     prices = hourly({5: 10.0, 13: 20.0}, 50.0)
     d = base_dict(
         workload={"gpu": base_dict()["workload"]["gpu"], "classes": {
-            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 4}}},
+            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 4,
+                      "arrivals": "midnight"}}},
         tariff={"energy_price_usd_per_mwh": price_file(tmp_path, prices)},
     )
     r = run(scenario_from_dict(d))
@@ -79,7 +80,8 @@ def test_demand_charge_makes_peak_shaving_pay():
     d = base_dict(
         workload={"gpu": gpu, "classes": {
             "chat": {"kind": "inference", "servers": 1, "utilization": 1.0},
-            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 24}}},
+            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 24,
+                      "arrivals": "midnight"}}},
         tariff={"energy_price_usd_per_mwh": 50.0,
                 "demand_charges": [{"rate_usd_per_mw_month": 1000.0}]},
     )
@@ -135,7 +137,8 @@ def test_demand_response_event():
     d = base_dict(
         workload={"gpu": gpu, "classes": {
             "chat": {"kind": "inference", "servers": 1, "utilization": 1.0},
-            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 8}}},
+            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 8,
+                      "arrivals": "midnight"}}},
         events={"demand_response": [{
             "start": "2023-01-01 00:00", "end": "2023-01-01 02:00", "reduce_to_fraction": 0.5,
             "payment_usd_per_mwh": 100.0, "shortfall_penalty_usd_per_mwh": 1000.0}]},
@@ -240,7 +243,8 @@ def test_time_of_use_rates_move_work_to_the_cheap_period():
     d = base_dict(
         workload={"gpu": gpu, "classes": {
             "chat": {"kind": "inference", "servers": 1, "utilization": 1.0},
-            "batch": {"kind": "batch", "servers": 1, "gpu_hours_per_day": 12}}},
+            "batch": {"kind": "batch", "servers": 1, "gpu_hours_per_day": 12,
+                      "arrivals": "midnight"}}},
         tariff={"tou": [{"price_usd_per_mwh": 80.0, "default": True},
                         {"price_usd_per_mwh": 20.0, "hours": [12, 24]}]},
     )
@@ -325,7 +329,8 @@ def test_carbon_objective_moves_work_to_clean_hours(tmp_path):
     gpu = base_dict()["workload"]["gpu"]
     d = base_dict(
         workload={"gpu": gpu, "classes": {
-            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 4}}},
+            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 4,
+                      "arrivals": "midnight"}}},
         carbon={"average_kg_per_mwh": {"file": str(path), "format": "csv", "time_column": "time",
                                        "column": "ci", "unit": "g/kWh", "tz": "UTC"}},
         optimization={"objective": "carbon"},
@@ -342,7 +347,7 @@ def test_daily_batch_deadlines_follow_local_midnight_across_dst():
     d = base_dict(
         workload={"gpu": base_dict()["workload"]["gpu"], "classes": {
             "batch": {"kind": "batch", "servers": 1, "gpu_hours_per_day": 23,
-                      "deadline_h": 24}}},
+                      "deadline_h": 24, "arrivals": "midnight"}}},
     )
     d["site"]["timezone"] = "America/New_York"
     d["period"] = {"start": "2023-03-11", "end": "2023-03-13", "step": "1h"}

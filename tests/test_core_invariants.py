@@ -54,20 +54,22 @@ def test_energy_balance_every_step(caiso):
 
 
 def test_work_is_done_on_time(caiso):
-    """Every batch release gets exactly its GPU-hours inside its window; training meets its
-    floor in every window; inference is served in full."""
-    from dcflex.workloads.batch import release_windows
+    """Every hourly arrival gets exactly its GPU-hours (to 1e-9) inside its window; training
+    meets its floor in every window; inference is served in full."""
+    from dcflex.workloads.batch import attribute_work, release_windows
 
     inputs = caiso.inputs
     rel = inputs.params["workload"]["releases"]["batch"]
-    g = caiso.extras["batch_gpus__batch"]
+    assert len(rel) == 364 * 24  # an arrival every hour
     windows = release_windows(rel, inputs.index)
-    offset = 0
-    for (a, b), need in zip(windows, rel["gpu_hours"], strict=True):
-        n = b - a
-        assert g[offset:offset + n].sum() * inputs.step_hours == pytest.approx(need, rel=1e-9)
-        offset += n
-    assert offset == len(g)
+    need = rel["gpu_hours"].to_numpy()
+    # the cumulative form's GPUs per step, split among the arrivals first in, first out
+    att = attribute_work(caiso.schedule["batch_gpus__batch"].to_numpy(), need, windows,
+                         inputs.step_hours)
+    np.testing.assert_allclose(att.done(len(rel)), need, rtol=1e-9)
+    assert att.late.max() <= 1e-9 * need.max()
+    start, end = np.array(windows).T
+    assert np.all(att.step >= start[att.release]) and np.all(att.step < end[att.release])
     m = caiso.metrics
     assert m["work_done_gpu_hours__batch"] == pytest.approx(m["work_required_gpu_hours__batch"])
     assert m["slo_misses__pretrain"] == 0
@@ -105,8 +107,11 @@ def test_bounds_hold(caiso):
 def test_flexible_is_never_worse_than_the_twin(caiso):
     m, b = caiso.metrics, caiso.baseline_metrics
     assert m["total_cost_usd"] <= b["total_cost_usd"] + 1e-6
-    assert m["peak_import_mw"] <= b["peak_import_mw"] + TOL
     assert caiso.comparison.loc["total_cost_usd", "change"] < 0
+    # A cheaper schedule may still raise a monthly peak (energy arbitrage can be worth more than
+    # the demand charge it adds); it must then say so, never hide it.
+    if m["peak_import_mw"] > b["peak_import_mw"] + TOL:
+        assert any("peak" in w for w in caiso.warnings), caiso.warnings
 
 
 def small_full_scenario() -> dict:

@@ -1,7 +1,8 @@
 """Property: for any valid scenario, prepare() returns a gap-free regular index of the
 expected length and every series within its declared unit range; a price read from an hourly
-file keeps its hourly values at any step; daily batch releases fit the period in every time
-zone (daylight-saving days included)."""
+file keeps its hourly values at any step; batch work arrives at every step, each local day of
+24 hours receiving its daily total, and is due inside the period in every time zone
+(daylight-saving days included)."""
 
 from __future__ import annotations
 
@@ -127,6 +128,13 @@ def check_prepare(folder, tz, step, start, days, price, seed, util, temp, with_p
         expected_price = hourly.reindex(quarter.floor("h")).to_numpy().reshape(-1, k).mean(1)
         np.testing.assert_allclose(inputs.series["energy_price_usd_per_mwh"], expected_price)
     releases = inputs.params["workload"]["releases"]["batch"]
-    assert len(releases) == days  # one per local day, each due by the next local midnight
-    assert (releases["release_utc"] >= idx[0]).all()
-    assert (releases["deadline_utc"] <= idx[-1] + pd.Timedelta(step)).all()
+    assert len(releases) == len(idx)  # an arrival at every step
+    assert (releases["release_utc"] == idx).all()
+    end_utc = idx[-1] + pd.Timedelta(step)
+    due = np.minimum(idx + pd.Timedelta(hours=24), end_utc)
+    assert (releases["deadline_utc"] == due).all()
+    local_day = idx.tz_convert(tz).normalize()
+    per_day = releases["gpu_hours"].groupby(np.asarray(local_day)).sum()
+    hours = pd.Series(1, index=idx).groupby(np.asarray(local_day)).size() * pd.Timedelta(
+        step) / pd.Timedelta(hours=1)
+    np.testing.assert_allclose(per_day[hours == 24], 40.0, rtol=1e-12)

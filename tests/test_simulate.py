@@ -259,7 +259,7 @@ def test_in_place_window_update_equals_a_fresh_build():
     state = State.initial(plant)
     state.soc_mwh = 1.3
     state.peaks_mw[0, 0] = 2.2
-    state.batch_remaining_gpu_hours["batch"][2] = 1234.0
+    state.batch_remaining_gpu_hours["batch"][30] = 1234.0  # arrived 06:00 on day 2
     state.cfe_surplus_mw_steps = -3.0
 
     def window(s):

@@ -56,7 +56,8 @@ def three_rung_dict(tmp_path, **extra) -> dict:
     d = base_dict(
         workload={"gpu": base_dict()["workload"]["gpu"], "classes": {
             "chat": {"kind": "inference", "servers": 1, "utilization": 1.0},
-            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 2}}},
+            "batch": {"kind": "batch", "servers": 2, "gpu_hours_per_day": 2,
+                      "arrivals": "midnight"}}},
         tariff={"energy_price_usd_per_mwh": hourly_file(
             tmp_path, "price", spiky({0: 100.0, 12: 10.0}, 50.0), "USD/MWh")},
         carbon={"average_kg_per_mwh": 400.0, "marginal_kg_per_mwh": hourly_file(

@@ -132,7 +132,8 @@ def run(
     with console.status(f"solving {file} ..."):
         result = run_scenario(file)
     per_class = [m for m in result.comparison.index if m.startswith(
-        ("throughput_delivered__", "work_done_gpu_hours__", "slo_misses__"))]
+        ("throughput_delivered__", "work_done_gpu_hours__", "slo_misses__",
+         "work_moved_share__", "work_delay_mean_h__", "work_delay_max_h__"))]
     table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]
                                   + per_class]
     print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual")

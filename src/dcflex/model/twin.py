@@ -1,16 +1,17 @@
 """The business-as-usual twin: the same site run inflexibly.
 
 Every class runs as demanded: inference at its demand, training uncapped at full throughput
-(drawing the power where its power-cap curve saturates), batch work as soon as it is released
-(earliest deadline first, all GPUs of the class), the battery idle. On-site supply serves the
-load first (PV, then wind, then a direct-line PPA), the rest is imported; surplus is exported
-up to the export limit when the export price is positive, else curtailed. A virtual or
-physical PPA does not change the import; its generation is matched to it. The twin does not
-respond to events: a site that cannot flex is not enrolled in demand-response programmes, so
-it earns no payment and pays no penalty (it may break a hard cap, which is reported). Its
-tariff, contracts and import limits are those of the flexible site. Computed directly with
-numpy — there is nothing to optimize — and priced by the same metrics as the flexible
-schedule.
+(drawing the power where its power-cap curve saturates), batch work in a queue — each arrival
+starts on arrival, up to the class's GPUs, and work that does not fit waits for free GPUs,
+first in, first out (:func:`dcflex.workloads.batch.batch_queue` states the rule) — and the
+battery idle. On-site supply serves the load first (PV, then wind, then a direct-line PPA),
+the rest is imported; surplus is exported up to the export limit when the export price is
+positive, else curtailed. A virtual or physical PPA does not change the import; its
+generation is matched to it. The twin does not respond to events: a site that cannot flex is
+not enrolled in demand-response programmes, so it earns no payment and pays no penalty (it
+may break a hard cap, which is reported). Its tariff, contracts and import limits are those
+of the flexible site. Computed directly with numpy — there is nothing to optimize — and
+priced by the same metrics as the flexible schedule.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dcflex.model.components.facility import facility_power_mw
 from dcflex.model.components.ppa import counted_mw as ppa_counted_mw
 from dcflex.model.components.ppa import deliverable_mw as ppa_deliverable_mw
 from dcflex.model.prepared import Inputs
-from dcflex.workloads.batch import batch_asap, release_windows
+from dcflex.workloads.batch import batch_queue, release_windows
 
 
 def baseline_schedule(inputs: Inputs) -> pd.DataFrame:
@@ -52,8 +53,8 @@ def baseline_schedule(inputs: Inputs) -> pd.DataFrame:
             cols[f"training_throughput__{name}"] = np.ones(T)
         else:
             rel = params["releases"][name]
-            g = batch_asap(rel, release_windows(rel, inputs.index), cp.n_gpus, T, dt, name,
-                           scen.site.timezone)
+            g = batch_queue(rel, release_windows(rel, inputs.index), cp.n_gpus, T, dt, name,
+                            scen.site.timezone)
             p = cp.idle_mw + cp.per_gpu_mw * g
             cols[f"batch_it_mw__{name}"] = p
         it = it + p

@@ -256,10 +256,12 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
             rel = inputs.params["workload"]["releases"][name]
             cp = inputs.params["workload"]["classes"][name]
             p = _col(schedule, f"batch_it_mw__{name}")
-            done = float(((p - cp.idle_mw) / cp.per_gpu_mw).sum() * dt)
+            gpus = (p - cp.idle_mw) / cp.per_gpu_mw
+            done = float(gpus.sum() * dt)
             add(f"work_done_gpu_hours__{name}", done, "GPU-h", f"Batch work done by class {name}")
             add(f"work_required_gpu_hours__{name}", float(rel["gpu_hours"].sum()), "GPU-h",
                 f"Batch work released for class {name}")
+            m.extend(batch_wait_metrics(name, gpus, rel, inputs))
     training_value = training_value_usd(schedule, inputs)
     if any(c.kind == "training" for c in scen.workload.classes.values()):
         # not in total_cost_usd (a cost, not a value), but the optimum trades it against cost:
@@ -274,6 +276,28 @@ def compute_metrics(schedule: pd.DataFrame, inputs: Inputs,
         add(*row)
     add("hours", hours, "h", "Length of the period")
     return Metrics(m)
+
+
+def batch_wait_metrics(name: str, gpus: np.ndarray, rel: pd.DataFrame, inputs: Inputs
+                       ) -> list[Metric]:
+    """How much of a batch class's work did not run when it arrived, and how long it waited
+    (:func:`dcflex.workloads.batch.wait_stats`); the flexible schedule and the
+    business-as-usual queue are measured alike."""
+    from dcflex.workloads.batch import release_windows, wait_stats
+
+    moved, mean_h, max_h = wait_stats(gpus, rel, release_windows(rel, inputs.index),
+                                      inputs.index, inputs.step_hours)
+    return [
+        Metric(f"work_moved_share__{name}", moved, "fraction",
+               f"Share of class {name}'s batch GPU-hours that did not run in the step they "
+               "arrived in (queued for GPUs or shifted)"),
+        Metric(f"work_delay_mean_h__{name}", mean_h, "h",
+               f"Mean wait of class {name}'s batch work from arrival to running, GPU-hour "
+               "weighted"),
+        Metric(f"work_delay_max_h__{name}", max_h, "h",
+               f"Longest wait of any of class {name}'s batch work from arrival to running "
+               "(queue served first in, first out)"),
+    ]
 
 
 def shifted_energy_mwh(flex: pd.DataFrame, bau: pd.DataFrame, dt: float) -> float:

@@ -31,6 +31,7 @@ from dcflex.scenario.series import FileSeries, GeneratedSeries, SeriesSpec
 from dcflex.scenario.site import Optimization, Period, Site
 from dcflex.scenario.supply import Battery, Ppa, Solar, Wind
 from dcflex.scenario.workload import (
+    BatchArrivalProfile,
     BatchClass,
     BatchRelease,
     BatchSynthetic,
@@ -65,6 +66,7 @@ __all__ = [
     "BatchRelease",
     "BatchTrace",
     "BatchSynthetic",
+    "BatchArrivalProfile",
     "BatchClass",
     "WorkloadClass",
     "Workload",

@@ -87,7 +87,8 @@ def _format_loc(loc: tuple) -> str:
 
 
 _UNION_TAGS = {"inference", "training", "batch", "number", "file", "generator", "float", "str",
-               "FileSeries", "GeneratedSeries", "GpuSpec", "literal['wholesale']"}
+               "FileSeries", "GeneratedSeries", "GpuSpec", "literal['wholesale']",
+               "arrival_name", "arrival_profile"}
 
 
 def _clean_loc(loc: tuple, data: Any) -> tuple:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from dcflex.scenario.series import SeriesSpec, StrictModel
 
@@ -154,19 +154,72 @@ class BatchSynthetic(StrictModel):
     seed: int = 0
 
 
-class BatchClass(StrictModel):
-    """Deferrable batch work: GPU-hours released at times, due by deadlines.
+class BatchArrivalProfile(StrictModel):
+    """A submission profile of one's own: 24 local hour-of-day weights, or a series.
 
-    Give exactly one source: ``gpu_hours_per_day`` (a release at each local midnight),
-    explicit ``releases``, a job ``trace`` or a ``synthetic`` generator.
+    Give exactly one. ``hour_of_day`` shapes every local day alike (each 24-hour day receives
+    ``gpu_hours_per_day``); a ``series`` gives the relative submission rate of every step and is
+    scaled so that the whole period receives ``gpu_hours_per_day`` per 24 hours on average, so
+    its daily totals follow the series (a weekly cycle, holidays).
+    """
+
+    hour_of_day: list[float] | None = Field(
+        None, description="Relative submission rate in each local hour 0..23 (>= 0, any scale).")
+    series: SeriesSpec | None = Field(
+        None, description="Relative submission rate per step (>= 0, any scale; unit fraction).")
+
+    @model_validator(mode="after")
+    def _one_profile(self) -> BatchArrivalProfile:
+        given = [n for n in ("hour_of_day", "series") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of hour_of_day or series (got {given or 'none'})")
+        hours = self.hour_of_day
+        if hours is not None and len(hours) != 24:
+            raise ValueError(f"hour_of_day needs 24 weights (local hours 0..23), got {len(hours)}")
+        if hours is not None and (min(hours) < 0 or sum(hours) <= 0):
+            raise ValueError("hour_of_day weights must be >= 0 with a positive sum")
+        return self
+
+
+def _arrivals_kind(value: Any) -> str:
+    """Which form ``arrivals`` takes, so errors come from that form only."""
+    return "arrival_profile" if isinstance(value, dict | BatchArrivalProfile) else "arrival_name"
+
+
+BatchArrivals = Annotated[
+    Annotated[Literal["philly", "flat", "midnight"], Tag("arrival_name")]
+    | Annotated[BatchArrivalProfile, Tag("arrival_profile")],
+    Discriminator(_arrivals_kind),
+]
+
+
+class BatchClass(StrictModel):
+    """Deferrable batch work: GPU-hours that arrive at times, due by deadlines.
+
+    Give exactly one source: ``gpu_hours_per_day`` (work arriving at every step, spread over
+    the day by ``arrivals``; a 23- or 25-hour day across a clock change receives 23 or 25
+    hours of it), explicit ``releases``, a job ``trace`` or a ``synthetic`` generator.
+
+    Each ``gpu_hours_per_day`` arrival is due ``deadline_h`` after it arrives (0: within the
+    step it arrives in, i.e. it cannot move); work arriving within ``deadline_h`` of the end
+    of the period is due at the end of the period.
     """
 
     kind: Literal["batch"] = "batch"
     servers: int = Field(gt=0, description="Servers dedicated to this class.")
     gpu_hours_per_day: float | None = Field(
-        None, ge=0, description="Daily release at local midnight, GPU-hours per day."
+        None, ge=0, description="Work arriving per local day, GPU-hours per day.")
+    arrivals: BatchArrivals = Field(
+        "philly",
+        description=(
+            "How gpu_hours_per_day arrives: 'philly' (every step, shaped by the hour-of-day"
+            " submission profile of the Philly trace, dcflex.workloads.arrivals), 'flat'"
+            " (every step, evenly), 'midnight' (one block at each local midnight) or a profile"
+            " of one's own {hour_of_day: [24 weights]} or {series: ...}."
+        ),
     )
-    deadline_h: float = Field(24.0, gt=0, description="Deadline after each daily release, h.")
+    deadline_h: float = Field(
+        24.0, ge=0, description="Deadline after each arrival, h (0: in its arrival step).")
     releases: list[BatchRelease] | None = Field(None, description="Explicit releases.")
     trace: BatchTrace | None = Field(None, description="Releases from a GPU job trace.")
     synthetic: BatchSynthetic | None = Field(None, description="Seeded Philly-like releases.")
@@ -178,6 +231,10 @@ class BatchClass(StrictModel):
         if len(given) != 1:
             raise ValueError("give exactly one of gpu_hours_per_day, releases, trace or "
                              f"synthetic (got {given or 'none'})")
+        stray = [n for n in ("arrivals", "deadline_h") if n in self.model_fields_set]
+        if self.gpu_hours_per_day is None and stray:
+            raise ValueError(f"{' and '.join(stray)} apply to gpu_hours_per_day only "
+                             f"(this class gives {given[0]})")
         return self
 
 

@@ -9,6 +9,8 @@ Layer 3. May import :mod:`dcflex.errors`, :mod:`dcflex.scenario` and :mod:`dcfle
   DVFS sweep and the Zeus measurements.
 - :mod:`~dcflex.workloads.traces`: Philly batch releases and the Azure LLM inference shape;
   :mod:`~dcflex.workloads.synthetic`: seeded generators calibrated to them.
-- :mod:`~dcflex.workloads.batch`: release windows and the first-come queue an inflexible
-  cluster runs batch work in.
+- :mod:`~dcflex.workloads.arrivals`: when batch work arrives over the day (the Philly
+  submission profile).
+- :mod:`~dcflex.workloads.batch`: release windows, the first-come queue an inflexible
+  cluster runs batch work in, and which arrival each GPU-hour of a schedule belongs to.
 """

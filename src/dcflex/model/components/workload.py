@@ -13,9 +13,11 @@ Classes (each on its own dedicated servers):
   (:mod:`dcflex.studies.field.event_response`) charges restarts, and the SLO floor bounds how much
   pausing
   a window can hold.
-* batch — GPU-hours released at times with deadlines. ``g_j[t]`` GPUs run release ``j`` in
-  step ``t`` inside its window; Σ_t g_j[t] Δt = W_j exactly (shifting moves work, it does
-  not delete it) and Σ_j g_j[t] <= GPUs of the class.
+* batch — GPU-hours that arrive at times with deadlines. ``g_j[t]`` GPUs run release ``j``
+  in step ``t`` inside its window; Σ_t g_j[t] Δt = W_j exactly (shifting moves work, it does
+  not delete it) and Σ_j g_j[t] <= GPUs of the class. The releases and the block live in
+  :mod:`~dcflex.model.components.workload_batch` (a cumulative form, exact and much smaller,
+  when deadlines follow arrivals).
 
 Server power = non-GPU power (an idle part plus a part following the GPUs' load) + network and
 storage share (constant) + GPU power; idle GPUs draw idle power (:mod:`dcflex.workloads.gpus`).
@@ -32,10 +34,10 @@ import scipy.sparse as sp
 
 from dcflex.data.series import SeriesContext
 from dcflex.errors import ScenarioError
+from dcflex.model.components.workload_batch import add_batch_work, releases_frame
 from dcflex.model.lp import ModelBuilder
 from dcflex.model.prepared import Inputs, Prepared
 from dcflex.scenario import BatchClass, InferenceClass, Scenario, TrainingClass
-from dcflex.workloads.batch import release_windows
 from dcflex.workloads.powercap import upper_concave_hull
 
 NAME = "workload"
@@ -174,81 +176,6 @@ def _resolve_curve(cls: TrainingClass, name: str, scenario: Scenario):
     return tuple(pts)
 
 
-def trace_releases(cls: BatchClass, n_gpus: int, ctx: SeriesContext) -> pd.DataFrame:
-    """Daily releases from a job trace, moved onto the period (see :class:`BatchTrace`)."""
-    from dcflex.data.series import resolve_data_path
-    from dcflex.workloads.traces import batch_releases_from_jobs, read_philly
-
-    tr = cls.trace
-    jobs = read_philly(resolve_data_path(tr.file), tz=tr.tz)
-    week = pd.Timedelta(days=7)
-    first = jobs["submit_utc"].min().floor("D")
-    shift = ((ctx.index[0].floor("D") - first) // week) * week
-    jobs = jobs.assign(submit_utc=jobs["submit_utc"] + shift)
-    rel = batch_releases_from_jobs(
-        jobs, step="1D", slack_factor=tr.slack_factor,
-        scale_to_gpus=max(1, int(round(tr.utilization * n_gpus))),
-        max_window=pd.Timedelta(hours=tr.max_window_h),
-    )
-    return rel
-
-
-def releases_frame(cls: BatchClass, name: str, ctx: SeriesContext, n_gpus: int
-                   ) -> pd.DataFrame:
-    """Batch releases as a frame of release/deadline (UTC) and GPU-hours."""
-    tz = ctx.timezone
-    end = ctx.index[-1] + pd.Timedelta(hours=ctx.step_hours)
-    if cls.trace is not None or cls.synthetic is not None:
-        if cls.trace is not None:
-            rel = trace_releases(cls, n_gpus, ctx)
-        else:
-            from dcflex.workloads.synthetic import synthetic_batch_releases
-
-            syn = cls.synthetic
-            rel = synthetic_batch_releases(
-                ctx.index, syn.gpu_hours_per_day, syn.seed, slack_factor=syn.slack_factor,
-                max_window=pd.Timedelta(hours=syn.max_window_h))
-        # work due after the period belongs to the next one
-        rel = rel[(rel["release_utc"] >= ctx.index[0]) & (rel["deadline_utc"] <= end)]
-        return rel[["release_utc", "deadline_utc", "gpu_hours"]].reset_index(drop=True)
-    if cls.gpu_hours_per_day is not None:
-        # releases and deadlines are local wall-clock times, so a 24 h deadline is the next
-        # local midnight even across a daylight-saving change (a 23 h or 25 h day)
-        days = pd.date_range(
-            pd.Timestamp(ctx.scenario.period.start), pd.Timestamp(ctx.scenario.period.end),
-            freq="D", inclusive="left",
-        )
-
-        def local_to_utc(stamps: pd.DatetimeIndex) -> pd.DatetimeIndex:
-            return stamps.tz_localize(tz, ambiguous=False,
-                                      nonexistent="shift_forward").tz_convert("UTC")
-
-        rel = pd.DataFrame({
-            "release_utc": local_to_utc(days),
-            "deadline_utc": local_to_utc(days + pd.Timedelta(hours=cls.deadline_h)),
-            "gpu_hours": cls.gpu_hours_per_day,
-        })
-    else:
-        def utc(t):
-            ts = pd.Timestamp(t)
-            return (ts.tz_localize(tz) if ts.tzinfo is None else ts).tz_convert("UTC")
-
-        rel = pd.DataFrame({
-            "release_utc": [utc(r.release) for r in cls.releases],
-            "deadline_utc": [utc(r.deadline) for r in cls.releases],
-            "gpu_hours": [r.gpu_hours for r in cls.releases],
-        })
-    late = rel["deadline_utc"] > end
-    if late.any():
-        first = rel.loc[late, "deadline_utc"].iloc[0]
-        raise ScenarioError(
-            f"deadline {first.tz_convert(tz)} lies after the end of the period "
-            f"({end.tz_convert(tz)})",
-            file=ctx.file, field=f"workload.classes.{name}",
-        )
-    return rel.reset_index(drop=True)
-
-
 def inference_utilization(cls: InferenceClass, name: str, ctx: SeriesContext) -> pd.Series:
     """GPU utilization per step (fraction) from a series, the Azure trace or the generator.
 
@@ -355,27 +282,12 @@ def add_block(builder: ModelBuilder, inputs: Inputs) -> None:
             builder.add_objective("value_usd", x, cls.value_usd_per_gpu_hour * cp.n_gpus * dt)
             class_vars.append(v)
         else:
-            rel = p["releases"][name]
-            windows = release_windows(rel, inputs.index)
-            sizes = [max(0, b - a) for a, b in windows]
-            g = builder.add_variables(f"batch_gpus__{name}", lb=0.0, ub=cp.n_gpus,
-                                      size=sum(sizes), unit="GPU")
-            cols = np.arange(sum(sizes))
-            steps = np.concatenate([np.arange(a, a + n) for (a, _), n in zip(windows, sizes,
-                                                                            strict=True)]
-                                   ) if sizes else np.zeros(0, int)
-            owner = np.repeat(np.arange(len(sizes)), sizes)
-            work = sp.csr_matrix((np.full(len(cols), dt), (owner, cols)),
-                                 shape=(len(sizes), len(cols)))
-            gpu_h = rel["gpu_hours"].to_numpy(dtype=float)
-            builder.add_constraints(f"batch_work__{name}", [(g, work)], lb=gpu_h, ub=gpu_h)
-            per_step = sp.csr_matrix((np.ones(len(cols)), (steps, cols)), shape=(T, len(cols)))
+            g, per_step = add_batch_work(builder, inputs, name, cp.n_gpus)
             v = builder.add_variables(f"batch_it_mw__{name}", lb=cp.idle_mw, ub=cp.full_mw)
             # class power = idle + (full - idle) per running GPU; running GPUs <= class GPUs
             builder.add_constraints(f"batch_power__{name}",
                                     [(v, 1.0), (g, -cp.per_gpu_mw * per_step)],
                                     lb=cp.idle_mw, ub=cp.idle_mw)
-            builder.add_constraints(f"batch_capacity__{name}", [(g, per_step)], ub=cp.n_gpus)
             class_vars.append(v)
     it = builder.add_variables("it_power_mw", lb=0.0)
     builder.add_constraints("it_power_sum", [(it, 1.0)] + [(v, -1.0) for v in class_vars],

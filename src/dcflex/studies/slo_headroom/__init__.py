@@ -62,8 +62,9 @@ windows never reach a capped step when the margin holds, but they would compete 
 GPUs with releases that do, so leaving them out can overstate the headroom when batch capacity
 is tight; the battery starts and ends each block at its initial charge, which can understate
 it. ``full_period=True`` solves the whole period instead: on the three 2023 sites of
-``scenarios/sites`` both give the same headroom (CAISO 4,934 MW, ERCOT 336 MW, PJM 12,313 MW),
-the whole period taking 2.4-6.4 times as long (a test checks agreement on a small case too).
+``scenarios/sites`` both give the same headroom (CAISO 4,483 MW, ERCOT 323 MW, PJM 11,766 MW,
+with batch work arriving hourly; 4,934, 336 and 12,313 MW with the former midnight release),
+the whole period taking 1.6-4.4 times as long (a test checks agreement on a small case too).
 
 Modules
 -------

@@ -318,10 +318,14 @@ def edf_allocate(rem: np.ndarray, release: np.ndarray, end: np.ndarray, ids: np.
 
 
 def must_run_gpus(rem: np.ndarray, release: np.ndarray, end: np.ndarray, t: int,
-                  n_gpus: int, dt: float) -> float:
+                  n_gpus: int, dt: float, known_until: int | None = None) -> float:
     """GPUs needed at step ``t`` so that released work can still meet every deadline running
-    flat out afterwards (earliest-deadline-first latest start), 0..n_gpus."""
-    act = np.flatnonzero((release <= t) & (end > t) & (rem > 1e-12))
+    flat out afterwards (earliest-deadline-first latest start), 0..n_gpus.
+
+    ``known_until``: work arriving before this step is counted too (arrivals known in the
+    look-ahead compete for the same GPUs before their deadlines); default: released work."""
+    seen = t + 1 if known_until is None else max(t + 1, known_until)
+    act = np.flatnonzero((release < seen) & (end > t) & (rem > 1e-12))
     if len(act) == 0:
         return 0.0
     order = act[np.argsort(end[act], kind="stable")]

@@ -100,6 +100,7 @@ class MpcPolicy:
         """The window LP: the core components on a template of the window, plus the SLO,
         billing-month peak and demand-response blocks the simulation re-adds."""
         from dcflex.model.components import COMPONENTS
+        from dcflex.model.components.workload_batch import PER_RELEASE_KEY
         from dcflex.model.lp import ModelBuilder
 
         plant = self.plant
@@ -107,6 +108,7 @@ class MpcPolicy:
         idx = inputs.index[s:s + L]
         core_step = (idx[1] - idx[0]) if L > 1 else pd.Timedelta(hours=1)
         wp = dict(inputs.params["workload"])
+        wp[PER_RELEASE_KEY] = True  # the plan sets each release's remaining work on its row
         wp["releases"] = {
             name: pd.DataFrame({
                 "release_utc": pd.DatetimeIndex([idx[a] for a, _ in sl], tz="UTC"),

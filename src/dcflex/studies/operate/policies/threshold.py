@@ -24,11 +24,12 @@ class ThresholdPolicy:
 
     Steps whose forecast signal (price, or carbon intensity of the objective's basis) lies
     above the ``high_percentile`` of the look-ahead window defer batch work (only what is
-    needed to still meet deadlines runs), cap training at the power that just meets its SLO
-    floor (idle if there is none) when ``throttle_training``, and discharge the battery (not
-    beyond the site's own import). Steps at or below the ``low_percentile`` charge it (within
-    the import limit). Otherwise work runs as soon as released at full power. In the last
-    window the battery is not discharged below its initial charge.
+    needed to still meet deadlines, with the arrivals of the look-ahead, runs), cap training
+    at the power that just meets its SLO floor (idle if there is none) when
+    ``throttle_training``, and discharge the battery (not beyond the site's own import).
+    Steps at or below the ``low_percentile`` charge it (within the import limit). Otherwise
+    work runs as soon as released at full power. In the last window the battery is not
+    discharged below its initial charge.
     """
 
     signal: str = "price"
@@ -74,7 +75,8 @@ class ThresholdPolicy:
             for k in range(n):
                 want = b.n_gpus
                 if high[k]:
-                    want = must_run_gpus(rem, b.release_step, b.end_step, s + k, b.n_gpus, dt)
+                    want = must_run_gpus(rem, b.release_step, b.end_step, s + k, b.n_gpus, dt,
+                                         known_until=s + window.length)
                 g[:, k] = edf_allocate(rem, b.release_step, b.end_step, ids, s + k, want, dt)
             batch[b.name] = (ids, g)
             it += b.idle_mw + b.per_gpu_mw * g.sum(axis=0)
