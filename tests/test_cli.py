@@ -70,7 +70,7 @@ def test_inputs_prints_summary_and_writes_plot(tmp_path):
 
 def test_run_writes_schedule_metrics_and_plots(tmp_path):
     out = tmp_path / "o"
-    result = runner.invoke(app, ["run", small_scenario(tmp_path), "-o", str(out)])
+    result = runner.invoke(app, ["run", small_scenario(tmp_path), "-o", str(out), "--png"])
     assert result.exit_code == 0, result.output
     assert "total_cost_usd" in result.output
     schedule = pd.read_parquet(out / "schedule.parquet")

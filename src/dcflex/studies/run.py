@@ -7,6 +7,7 @@ so every result says what flexibility was worth.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +53,12 @@ def schedule_from_solution(lp: LinearProgram, x: np.ndarray, inputs: Inputs
     return schedule, extras
 
 
-def _solve(lp: LinearProgram, inputs: Inputs) -> Solution:
+def _solve(lp: LinearProgram, inputs: Inputs,
+           progress: Callable[[int], None] | None = None) -> Solution:
     opt = inputs.scenario.optimization
     try:
         if opt.solver == "highs":
-            return solve_lp(lp, opt.time_limit_s)
+            return solve_lp(lp, opt.time_limit_s, progress)
         from dcflex.model.pyomo_view import solve_with_pyomo
 
         return solve_with_pyomo(lp, opt.solver, opt.time_limit_s)
@@ -66,7 +68,7 @@ def _solve(lp: LinearProgram, inputs: Inputs) -> Solution:
         raise InfeasibleError(diagnose(inputs)) from None
 
 
-def run_inputs(inputs: Inputs) -> Result:
+def run_inputs(inputs: Inputs, progress: Callable[[int], None] | None = None) -> Result:
     """Build, solve and report prepared inputs (the second half of :func:`run`)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -81,7 +83,7 @@ def run_inputs(inputs: Inputs) -> Result:
     lp = build(inputs)
     timings["build"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    sol = _solve(lp, inputs)
+    sol = _solve(lp, inputs, progress)
     timings["solve"] = time.perf_counter() - t0
     timings["highs_solve"] = sol.solve_seconds
     t0 = time.perf_counter()
@@ -113,13 +115,17 @@ def run_inputs(inputs: Inputs) -> Result:
     )
 
 
-def run(scenario: Scenario | str | Path) -> Result:
+def run(scenario: Scenario | str | Path, progress: Callable[[int], None] | None = None
+        ) -> Result:
     """Run one scenario with perfect foresight, plus its business-as-usual twin.
 
     Parameters
     ----------
     scenario : Scenario or path
         A validated scenario or the path of a scenario YAML file.
+    progress : callable, optional
+        Called with HiGHS's simplex iteration count each time it logs progress (every few
+        seconds of a long solve).
 
     Returns
     -------
@@ -137,6 +143,6 @@ def run(scenario: Scenario | str | Path) -> Result:
     t0 = time.perf_counter()
     inputs = prepare(scenario)
     t_prepare = time.perf_counter() - t0
-    result = run_inputs(inputs)
+    result = run_inputs(inputs, progress)
     result.timings_s = {"prepare": t_prepare, **result.timings_s}
     return result

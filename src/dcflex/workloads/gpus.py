@@ -167,6 +167,24 @@ def gpu_type(name_or_spec: str | Mapping[str, Any] | GpuType) -> GpuType:
     return GpuType(**spec)
 
 
+def servers_for_it_mw(it_mw: float, gpu: GpuType) -> int:
+    """Whole servers whose full-load power fits in ``it_mw``: ``floor(it_mw / server_max_w)``.
+
+    Rounded down, so the fleet never draws more than the stated IT capacity (50 MW of H100
+    servers at 10.2 kW each is 4,901 servers, 49.99 MW).
+
+    Raises
+    ------
+    ScenarioError
+        If not even one server fits.
+    """
+    n = int(np.floor(it_mw * W_PER_MW / gpu.server_max_w + 1e-9))
+    if n < 1:
+        raise ScenarioError(f"{it_mw:g} MW holds no whole {gpu.name} server "
+                            f"({gpu.server_max_w / 1e3:g} kW at full load)", field="it_mw")
+    return n
+
+
 def fleet_power_mw(
     gpu: GpuType,
     n_servers: float,

@@ -241,12 +241,25 @@ def inference_utilization(cls: InferenceClass, name: str, ctx: SeriesContext) ->
     return util.clip(upper=1.0).rename(f"{field}.utilization")
 
 
+def _servers(it_mw: float, gpu, name: str, ctx: SeriesContext) -> int:
+    """Servers of a class sized in IT MW (:func:`~dcflex.workloads.gpus.servers_for_it_mw`)."""
+    from dcflex.workloads.gpus import servers_for_it_mw
+
+    try:
+        return servers_for_it_mw(it_mw, gpu)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.message, file=ctx.file,
+                            field=f"workload.classes.{name}.it_mw") from None
+
+
 def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
     """IT demand series of inference classes and the static parameters of every class."""
     gpu = _gpu(scenario)
     out = Prepared(params={"classes": {}, "releases": {}})
     for name, cls in scenario.workload.classes.items():
-        n_gpus = cls.servers * gpu.gpus_per_server
+        n_servers = cls.servers if cls.servers is not None else _servers(cls.it_mw, gpu, name,
+                                                                         ctx)
+        n_gpus = n_servers * gpu.gpus_per_server
         curve = None
         if isinstance(cls, TrainingClass):
             steps = cls.window_h / ctx.step_hours
@@ -260,9 +273,9 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
         params = ClassParams(
             name=name,
             kind=cls.kind,
-            n_servers=cls.servers,
+            n_servers=n_servers,
             n_gpus=n_gpus,
-            overhead_mw=cls.servers * gpu.server_overhead_w * W_TO_MW,
+            overhead_mw=n_servers * gpu.server_overhead_w * W_TO_MW,
             gpu_idle_mw=n_gpus * gpu.idle_w * W_TO_MW,
             gpu_tdp_mw=n_gpus * gpu.tdp_w * W_TO_MW,
             curve=curve,
