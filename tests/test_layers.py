@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import dcflex
 
 PACKAGE_DIR = Path(dcflex.__file__).parent

@@ -34,6 +34,20 @@ def save(fig: Figure, path: str | Path) -> Path:
     return path
 
 
+def readable_axis(ax, unit: str | None, axis: str = "y") -> None:
+    """Tick labels as people read them (48.77 M, 12,000, 0.45), never ``1e7`` offsets or
+    exponents (:func:`dcflex.results.format.format_number`; money ticks get significant
+    digits, since a whole-unit rule would print 0.5 as 0)."""
+    from matplotlib.ticker import FuncFormatter
+
+    from dcflex.results.format import format_number
+
+    money = unit is not None and len(unit) == 3 and unit.isupper()
+    tick_unit = None if money else unit
+    getattr(ax, f"{axis}axis").set_major_formatter(
+        FuncFormatter(lambda v, _pos: format_number(v, tick_unit)))
+
+
 def inputs_overview(inputs: Inputs) -> Figure:
     """One panel per input series (daily means with daily min-max band), local time."""
     s = inputs.series

@@ -37,6 +37,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from dcflex.errors import ScenarioError
+from dcflex.scenario.dates import IsoDate
 from dcflex.scenario.series import StrictModel
 
 CODE = re.compile(r"^[A-Z]{3}$")
@@ -56,7 +57,7 @@ class ExchangeRates(StrictModel):
         default_factory=dict,
         description="Rates by pair '<to>_per_<from>': usd_per_eur: 1.0813 means 1 EUR = "
                     "1.0813 USD.")
-    date: dt.date | None = Field(None, description="Date the rates are quoted for.")
+    date: IsoDate | None = Field(None, description="Date the rates are quoted for (ISO).")
     source: str | None = Field(None, description="Where the rates come from.")
 
     @model_validator(mode="after")

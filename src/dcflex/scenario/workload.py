@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from dcflex.scenario.dates import IsoDateTime
 from dcflex.scenario.series import SeriesSpec, StrictModel
 
 
@@ -126,8 +126,8 @@ class TrainingClass(Sized):
 class BatchRelease(StrictModel):
     """One release of deferrable work."""
 
-    release: datetime = Field(description="Release time (local time of the site if naive).")
-    deadline: datetime = Field(description="Deadline (local time of the site if naive).")
+    release: IsoDateTime = Field(description="Release time (local time of the site if naive).")
+    deadline: IsoDateTime = Field(description="Deadline (local time of the site if naive).")
     gpu_hours: float = Field(ge=0, description="Work released, GPU-hours.")
 
 

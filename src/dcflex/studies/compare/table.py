@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dcflex.errors import ScenarioError
+from dcflex.results.report import LADDER
 from dcflex.studies.compare.worker import SiteSummary
 
 #: Metrics copied from the flexible run into the table, in this order.
@@ -51,7 +52,10 @@ def site_table(summaries: Sequence[SiteSummary]) -> pd.DataFrame:
     for s in summaries:
         row = {k: s.metrics.get(k, np.nan) for k in TABLE_METRICS}
         row["bau_total_cost_usd"] = s.baseline_metrics.get("total_cost_usd", np.nan)
-        row["flexibility_value_usd"] = row["bau_total_cost_usd"] - row["total_cost_usd"]
+        # the run's value ladder where it has one (net of work value), else twin - flexible
+        row.update({k: s.metrics[k] for k in LADDER if k in s.metrics})
+        row.setdefault("flexibility_value_usd",
+                       row["bau_total_cost_usd"] - row["total_cost_usd"])
         row["headroom_mw"] = s.headroom_mw
         row["headroom_basis"] = s.headroom_basis
         row["scenario"] = s.scenario_name

@@ -39,6 +39,10 @@ class SiteSummary:
     timings_s : dict
         Run and headroom wall times, s.
     provenance : dict
+    currency : str
+        The scenario's reporting currency (every money metric is in it).
+    exchange_rates : str or None
+        The scenario's exchange rates in words, with date and source.
     """
 
     label: str
@@ -53,6 +57,8 @@ class SiteSummary:
     slo: Any = None
     timings_s: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, str] = field(default_factory=dict)
+    currency: str = "USD"
+    exchange_rates: str | None = None
 
 
 def monthly_pue(schedule: pd.DataFrame, timezone: str) -> pd.Series:
@@ -126,5 +132,8 @@ def run_site(entry: SiteEntry, label: str) -> SiteSummary:
         slo=slo,
         timings_s={"run": t_run, "total": time.perf_counter() - t0},
         provenance=result.provenance,
+        currency=scenario.currency,
+        exchange_rates=(None if scenario.exchange_rates is None
+                        else scenario.exchange_rates.describe()),
     )
 
