@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -122,7 +123,7 @@ def test_classes_sized_in_it_mw_and_the_conversion_is_shown(tmp_path):
     """50 MW of H100 servers: each draws 8 x 700 W + 4,600 W = 10.2 kW at full load (DGX H100
     data sheet), so 50e6 / 10,200 = 4,901.96 -> 4,901 whole servers (49.99 MW, never more than
     the stated IT power); 39,208 GPUs."""
-    d = yaml.safe_load(open(small_scenario(tmp_path)))
+    d = yaml.safe_load(Path(small_scenario(tmp_path)).read_text())
     d["workload"]["classes"]["chat"] = {"kind": "inference", "it_mw": 50, "utilization": 0.5}
     d["grid"] = {"import_limit_mw": 200}
     path = tmp_path / "mw.yaml"
@@ -190,7 +191,7 @@ def test_validate_recognises_scenario_sites_sweep_and_fleet_files(tmp_path):
 
 
 def test_validate_checks_data_coverage_and_tou_gaps_as_run_does(tmp_path):
-    d = yaml.safe_load(open(small_scenario(tmp_path)))
+    d = yaml.safe_load(Path(small_scenario(tmp_path)).read_text())
     d["tariff"] = {"tou": [{"price_usd_per_mwh": 80, "hours": [16, 21]}]}
     (tmp_path / "tou.yaml").write_text(yaml.safe_dump(d))
     prices = pd.DataFrame({"time": pd.date_range("2023-01-01", periods=30, freq="h",
