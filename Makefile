@@ -23,7 +23,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dcflex run scenarios/example.yaml --out out/example
+	$(BIN)/dcflex run scenarios/example.yaml --out out/example --png
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -70,14 +70,16 @@ def figure(data: list[dict], title: str, *, x_title: str | None = None,
 
 
 def small_multiples(panels: Sequence[tuple[str, list[dict]]], title: str, ncols: int = 3,
-                    panel_height: int = 240) -> dict:
-    """One panel per (panel title, traces), each with its own axes, in a grid."""
+                    panel_height: int = 240, legend: bool = False) -> dict:
+    """One panel per (panel title, traces), each with its own axes, in a grid (with a legend
+    under it if ``legend``: traces then say themselves which entries show)."""
     n = max(len(panels), 1)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     data, annotations = [], []
     lay: dict[str, Any] = {}
-    gap_x, gap_y = 0.08, 0.5 / max(nrows * 2, 1) if nrows > 1 else 0.0
+    # about 90 px between rows: room for the rotated tick labels and the next panel's title
+    gap_x, gap_y = 0.08, (90 / (panel_height * nrows) if nrows > 1 else 0.0)
     w = (1 - gap_x * (ncols - 1)) / ncols
     h = (1 - gap_y * (nrows - 1)) / nrows
     for i, (panel_title, traces) in enumerate(panels):
@@ -94,9 +96,9 @@ def small_multiples(panels: Sequence[tuple[str, list[dict]]], title: str, ncols:
         annotations.append({"text": panel_title, "showarrow": False, "xref": "paper",
                             "yref": "paper", "x": x0 + w / 2, "y": y1, "xanchor": "center",
                             "yanchor": "bottom", "font": {"size": 12}})
-    fig = figure(data, title, height=panel_height * nrows + 90, annotations=annotations,
-                 showlegend=False, hovermode="closest", **lay)
-    fig["layout"]["margin"] = {"l": 60, "r": 20, "t": 70, "b": 40}
+    fig = figure(data, title, height=panel_height * nrows + (130 if legend else 90),
+                 annotations=annotations, showlegend=legend, hovermode="closest", **lay)
+    fig["layout"]["margin"] = {"l": 60, "r": 20, "t": 70, "b": 85 if legend else 40}
     return fig
 
 
@@ -192,11 +194,19 @@ def battery_soc(schedule: pd.DataFrame, tz: str) -> dict:
 
 
 def soc_by_hour(soc: pd.Series, tz: str) -> pd.DataFrame:
-    """Hourly-mean state of charge as a table: local hour (rows, 0-23) x local day."""
-    local = soc.tz_convert(tz)
-    naive = local.index.tz_localize(None)
-    frame = pd.DataFrame({"day": naive.normalize(), "hour": naive.hour, "soc": local.to_numpy()})
-    return frame.pivot_table(index="hour", columns="day", values="soc", aggfunc="mean")
+    """Hourly-mean state of charge as a table: local hour (rows, 0-23) x local day (NaN for
+    the hour a spring clock change skips)."""
+    local = soc.index.tz_convert(tz).tz_localize(None)
+    day = local.normalize()
+    days = day.unique()
+    col = days.get_indexer(day)
+    cell = local.hour.to_numpy() * len(days) + col
+    total = np.bincount(cell, weights=soc.to_numpy(dtype=float), minlength=24 * len(days))
+    count = np.bincount(cell, minlength=24 * len(days))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return pd.DataFrame(mean.reshape(24, len(days)), index=pd.RangeIndex(24, name="hour"),
+                        columns=days)
 
 
 def monthly_peaks(flex_peaks: pd.Series, bau_peaks: pd.Series) -> dict:
@@ -229,7 +239,7 @@ def cost_breakdown(flex_bill: pd.DataFrame, bau_bill: pd.DataFrame, currency: st
          "marker": {"color": COLORS["flexible"]}},
     ]
     return figure(data, "Cost over the period by bill line (credits negative)",
-                  x_title=f"amount [{currency}]", height=120 + 45 * len(lines),
+                  x_title=f"amount [{currency}]", height=max(280, 130 + 45 * len(lines)),
                   barmode="group", hovermode="closest",
                   yaxis={"autorange": "reversed", "separatethousands": False},
                   xaxis={"separatethousands": True})

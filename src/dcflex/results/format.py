@@ -146,20 +146,19 @@ def format_frame(frame: pd.DataFrame, units: Mapping[str, str | None] | None = N
     import pandas as pd
 
     units = dict(units or {})
-    row_units = frame["unit"] if "unit" in frame.columns else None
+    row_units = (None if "unit" not in frame.columns
+                 else [u if isinstance(u, str) else None for u in frame["unit"].tolist()])
     out = {}
     for col in frame.columns:
+        values = frame[col].tolist()
         if col == "unit":
-            out[col] = [("" if pd.isna(u) else str(u)) for u in frame[col]]
+            out[col] = ["" if u is None or u != u else str(u) for u in values]
             continue
         col_unit = units.get(col, unit_from_name(str(col)))
-        cells = []
-        for i, v in enumerate(frame[col].to_numpy()):
-            unit = col_unit
-            if row_units is not None:
-                unit = row_units.iloc[i] if isinstance(row_units.iloc[i], str) else None
-            cells.append(_cell(v, unit))
-        out[col] = cells
+        if row_units is None:
+            out[col] = [_cell(v, col_unit) for v in values]
+        else:
+            out[col] = [_cell(v, u) for v, u in zip(values, row_units, strict=True)]
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 

@@ -93,23 +93,27 @@ def _json(fig: dict) -> str:
     return json.dumps(fig, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
 
-def _table(table: ReportTable, currency: str) -> dict:
-    import pandas as pd
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) or (
+        hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iuf")
 
-    numeric = {c for c in table.frame.columns
-               if c != "unit" and pd.api.types.is_numeric_dtype(table.frame[c])}
-    text = present_frame(format_frame(table.frame, table.units), currency)
+
+def _table(table: ReportTable, currency: str) -> dict:
+    frame = table.frame
+    text = present_frame(format_frame(frame, table.units), currency)
     tips = table.tips or {}
-    columns = [{"name": str(c), "cls": "num" if orig in numeric else "label"}
-               for c, orig in zip(text.columns, table.frame.columns, strict=True)]
+    numeric_cols = {c for c in frame.columns if c != "unit" and all(
+        _is_number(v) or v is None for v in frame[c].to_numpy())}
+    columns = [{"name": str(c), "cls": "num" if orig in numeric_cols else "label"}
+               for c, orig in zip(text.columns, frame.columns, strict=True)]
     rows = []
-    for orig, label, values in zip(table.frame.index, text.index,
-                                   text.itertuples(index=False), strict=True):
-        cells = [{"text": v, "cls": "num" if orig_col in numeric else "text"}
-                 for v, orig_col in zip(values, table.frame.columns, strict=True)]
+    for orig, label, values, raw in zip(frame.index, text.index, text.itertuples(index=False),
+                                        frame.itertuples(index=False), strict=True):
+        cells = [{"text": v, "cls": "num" if _is_number(r) else "text"}
+                 for v, r in zip(values, raw, strict=True)]
         rows.append({"label": str(label), "tip": tips.get(orig, ""), "cells": cells})
     return {"title": table.title, "note": table.note, "columns": columns, "rows": rows,
-            "index_name": str(present_name(table.frame.index.name or "", currency))}
+            "index_name": str(present_name(frame.index.name or "", currency))}
 
 
 def render_report(title: str, sections: Sequence[ReportSection], *, subtitle: str = "",

@@ -17,12 +17,11 @@ import numpy as np
 import pandas as pd
 
 from dcflex.results import figures
-from dcflex.results.bill import LINES, monthly_bill
+from dcflex.results.bill import LINES, monthly_bill, monthly_max
 from dcflex.results.currency import present_document, present_frame, present_name
 from dcflex.results.files import atomic_path, write_text_atomic
 from dcflex.results.html import ReportSection, ReportTable, write_report
 from dcflex.results.labels import label
-from dcflex.results.metrics import monthly_peaks
 from dcflex.results.result import Result
 
 #: Rows of the headline table, in this order (those the result has).
@@ -138,13 +137,17 @@ def write_pngs(result: Result, out: Path, week_start: str | None = None) -> list
         "dispatch_week.png": plots.dispatch_week(result.schedule, result.baseline, tz, week_start),
         "price_carbon_load.png": plots.price_carbon_load(result.schedule, result.baseline, tz,
                                                          week_start, currency),
-        "monthly_peaks.png": plots.monthly_peaks_plot(
-            monthly_peaks(result.schedule, result.inputs),
-            monthly_peaks(result.baseline, result.inputs)),
+        "monthly_peaks.png": plots.monthly_peaks_plot(peaks(result.schedule, result),
+                                                      peaks(result.baseline, result)),
     }
     if "battery_soc_mwh" in result.schedule:
         figs["battery_soc.png"] = plots.battery_soc(result.schedule, tz)
     return [plots.save(fig, out / name) for name, fig in figs.items()]
+
+
+def peaks(schedule: pd.DataFrame, result: Result) -> pd.Series:
+    """Monthly peak import of a schedule, MW (local months)."""
+    return monthly_max(schedule["grid_import_mw"].to_numpy(), result.inputs.local_index)
 
 
 def _rows(result: Result, names) -> pd.DataFrame:
@@ -249,8 +252,7 @@ def run_report(result: Result, path: str | Path, week_start: str | None = None,
     figs = [figures.dispatch_week(result.schedule, result.baseline, tz, week_start),
             figures.price_carbon_import(result.schedule, result.baseline, tz, week_start,
                                         currency),
-            figures.monthly_peaks(monthly_peaks(result.schedule, result.inputs),
-                                  monthly_peaks(result.baseline, result.inputs))]
+            figures.monthly_peaks(peaks(result.schedule, result), peaks(result.baseline, result))]
     if "battery_soc_mwh" in result.schedule:
         figs.append(figures.battery_soc(result.schedule, tz))
     sections.append(ReportSection("Dispatch", figures=figs, anchor="dispatch"))

@@ -47,7 +47,7 @@ def cost_emissions_figure(table: pd.DataFrame, currency: str = "USD") -> dict:
     for i, (site, row) in enumerate(table.iterrows()):
         data.append({"type": "scatter", "mode": "markers+text", "x": numbers([row[em]], 1),
                      "y": numbers([row["total_cost_usd"]], 0), "name": str(site),
-                     "text": [str(site)], "textposition": "top center",
+                     "text": [str(site)], "textposition": "top center", "cliponaxis": False,
                      "marker": {"size": 13, "color": PALETTE[i % len(PALETTE)]}})
     if "pareto" in table and table["pareto"].any():
         front = table[table["pareto"].astype(bool)].sort_values(em)
@@ -56,19 +56,32 @@ def cost_emissions_figure(table: pd.DataFrame, currency: str = "USD") -> dict:
                      "line": {"color": "black", "dash": "dash", "width": 1}})
     return figure(data, f"Total cost against emissions ({basis} intensity); lower left is "
                         "better", x_title=f"emissions, {basis} basis [t CO2]",
-                  y_title=f"total cost [{currency}]", height=440, hovermode="closest")
+                  y_title=f"total cost [{currency}]", height=440, hovermode="closest",
+                  margin={"r": 110, "t": 70})
 
 
 def metric_bars_figure(table: pd.DataFrame, currency: str = "USD") -> dict:
-    """One panel per metric that differs between sites, one bar per site (rank order)."""
+    """One panel per metric that differs from zero, one point per site (rank order, one
+    colour each, named in the legend); each panel's axis spans the sites' values, so a PUE of
+    1.12 against 1.18 shows."""
     sites = [str(s) for s in table.index]
-    colors = [PALETTE[i % len(PALETTE)] for i in range(len(sites))]
-    panels = [(label_with_unit(m, currency),
-               [{"type": "bar", "x": sites, "y": numbers(table[m].astype(float), 4),
-                 "marker": {"color": colors}, "name": label(m)}])
-              for m in shown_metrics(table, BAR_METRICS)]
-    return small_multiples(panels, f"Metrics by site, ranked by "
-                                   f"{label(table.attrs.get('rank_by', 'total_cost_usd'))}")
+    panels = []
+    for k, m in enumerate(shown_metrics(table, BAR_METRICS)):
+        values = numbers(table[m].astype(float), 4)
+        panels.append((label_with_unit(m, currency), [
+            {"type": "scatter", "mode": "markers", "x": [site], "y": [value], "name": site,
+             "legendgroup": site, "showlegend": k == 0,
+             "marker": {"color": PALETTE[i % len(PALETTE)], "size": 12},
+             "hovertemplate": f"{site}: %{{y:,}}<extra></extra>"}
+            for i, (site, value) in enumerate(zip(sites, values, strict=True))]))
+    fig = small_multiples(panels, f"Metrics by site, ranked by "
+                                  f"{label(table.attrs.get('rank_by', 'total_cost_usd'))}",
+                          legend=True)
+    for key, axis in fig["layout"].items():
+        if key.startswith("xaxis"):
+            axis.update(type="category", range=[-0.5, len(sites) - 0.5], showticklabels=False,
+                        categoryorder="array", categoryarray=sites)
+    return fig
 
 
 def monthly_pue_figure(monthly: pd.DataFrame) -> dict:
