@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from chromium import INSTALL_HINT, find_chromium, inspect_report
-from conftest import base_dict
+from conftest import three_day_scenario
 
 from dcflex.results.report import write_outputs
 from dcflex.studies.compare import compare
@@ -37,33 +37,12 @@ ARTIFACTS = Path(os.environ.get("DCFLEX_ARTIFACTS")
                  or Path(tempfile.gettempdir()) / "dcflex-report-screenshots")
 
 
-def scenario(name: str, price_seed: int) -> dict:
-    """Three days of inference, batch work and a battery under a demand charge."""
-    gpu = base_dict()["workload"]["gpu"]
-    d = base_dict(
-        hours=72, workload={"gpu": gpu, "classes": {
-            "chat": {"kind": "inference", "servers": 2,
-                     "utilization": {"generator": "diurnal", "mean": 0.5,
-                                     "daily_amplitude": 0.4, "seed": 1}},
-            "batch": {"kind": "batch", "servers": 4, "gpu_hours_per_day": 30.0}}},
-        tariff={"energy_price_usd_per_mwh": {"generator": "diurnal", "mean": 45.0,
-                                             "daily_amplitude": 0.5, "noise_std": 4.0,
-                                             "seed": price_seed},
-                "demand_charges": [{"rate_usd_per_mw_month": 6000.0}]},
-        carbon={"average_kg_per_mwh": {"generator": "diurnal", "mean": 350.0,
-                                       "daily_amplitude": 0.2, "seed": 3}},
-        battery={"power_mw": 1.0, "energy_mwh": 3.0})
-    d["name"] = name
-    d["site"]["name"] = name
-    return d
-
-
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, Path]:
     """report.html of a run, a comparison of two sites and a sweep of four variants."""
     root = tmp_path_factory.mktemp("reports")
     for name, seed in (("north", 2), ("south", 7)):
-        (root / f"{name}.yaml").write_text(yaml.safe_dump(scenario(name, seed)))
+        (root / f"{name}.yaml").write_text(yaml.safe_dump(three_day_scenario(name, seed)))
     write_outputs(run(root / "north.yaml"), root / "run")
     compare([root / "north.yaml", root / "south.yaml"], processes=1,
             progress=False).write(root / "compare")

@@ -31,6 +31,10 @@ class Result:
         Wall time of each pipeline stage and HiGHS's own solve time, s.
     provenance : dict
         Scenario hash, package versions, platform.
+
+    Money is in the scenario's reporting currency (:attr:`currency`); names keep ``usd``
+    (``total_cost_usd``) whatever it is, and files and reports name it in the currency
+    (:mod:`dcflex.results.currency`).
     """
 
     scenario: Scenario
@@ -44,6 +48,11 @@ class Result:
     timings_s: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, str] = field(default_factory=dict)
     extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        """The reporting currency every money value is in (ISO 4217 code)."""
+        return self.scenario.currency
 
 
 def provenance(scenario: Scenario) -> dict[str, str]:
