@@ -1,6 +1,6 @@
 # dcflex: two commands on a fresh machine with Python 3.11 and make.
 #   make demo   install into .venv and run the bundled example scenario
-#   make test   install with test extras into .venv and run the whole test suite
+#   make test   install with the test and notebooks extras into .venv and run the whole suite
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,notebooks]"
 	touch $@ $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dcflex run scenarios/example.yaml --out out/example
+	$(BIN)/dcflex run scenarios/example.yaml --out out/example --png
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -54,3 +54,24 @@ def open_meteo(zone: str) -> pd.DataFrame:
     hourly = hourly[hourly.index.notna()]
     hourly.index = hourly.index.tz_convert("UTC").rename("time_utc")
     return hourly
+
+
+def three_day_scenario(name: str, price_seed: int) -> dict:
+    """Three days of inference, batch work and a battery under a demand charge."""
+    gpu = base_dict()["workload"]["gpu"]
+    d = base_dict(
+        hours=72, workload={"gpu": gpu, "classes": {
+            "chat": {"kind": "inference", "servers": 2,
+                     "utilization": {"generator": "diurnal", "mean": 0.5,
+                                     "daily_amplitude": 0.4, "seed": 1}},
+            "batch": {"kind": "batch", "servers": 4, "gpu_hours_per_day": 30.0}}},
+        tariff={"energy_price_usd_per_mwh": {"generator": "diurnal", "mean": 45.0,
+                                             "daily_amplitude": 0.5, "noise_std": 4.0,
+                                             "seed": price_seed},
+                "demand_charges": [{"rate_usd_per_mw_month": 6000.0}]},
+        carbon={"average_kg_per_mwh": {"generator": "diurnal", "mean": 350.0,
+                                       "daily_amplitude": 0.2, "seed": 3}},
+        battery={"power_mw": 1.0, "energy_mwh": 3.0})
+    d["name"] = name
+    d["site"]["name"] = name
+    return d

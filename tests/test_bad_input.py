@@ -355,7 +355,12 @@ def test_forecast_group_the_scenario_does_not_have(tmp_path):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["--week", "garbage"], "--week: expected a local date"),
+    (["--week", "garbage"], "--week: expected an ISO date YYYY-MM-DD"),
+    # 9 January or 1 September? Never guessed.
+    (["--week", "09/01/2023"], "--week: expected an ISO date YYYY-MM-DD such as 2023-07-10, "
+                               "got '09/01/2023'"),
+    (["--week", "2023-02-30"], "--week: expected an ISO date"),
+    (["--week", "2031-01-05"], "--week: 2031-01-05 is outside the period"),
     (["-o", "FILE"], "expected a folder, but"),
 ])
 def test_run_options_are_checked_before_solving_and_nothing_is_written(tmp_path, args,

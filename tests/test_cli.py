@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -77,7 +78,7 @@ def test_inputs_prints_summary_and_writes_plot(tmp_path):
 
 def test_run_writes_schedule_metrics_and_plots(tmp_path):
     out = tmp_path / "o"
-    result = runner.invoke(app, ["run", small_scenario(tmp_path), "-o", str(out)])
+    result = runner.invoke(app, ["run", small_scenario(tmp_path), "-o", str(out), "--png"])
     assert result.exit_code == 0, result.output
     assert "total_cost_usd" in result.output
     # how long batch work waited, next to what it saved, with units in metrics.json
@@ -134,3 +135,95 @@ def test_same_scenario_same_numbers(tmp_path):
     ma = json.loads((tmp_path / "a" / "metrics.json").read_text())["flexible"]
     mb = json.loads((tmp_path / "b" / "metrics.json").read_text())["flexible"]
     assert {k: v["value"] for k, v in ma.items()} == {k: v["value"] for k, v in mb.items()}
+
+
+def test_classes_sized_in_it_mw_and_the_conversion_is_shown(tmp_path):
+    """50 MW of H100 servers: each draws 8 x 700 W + 2,800 W of the rest = 8.4 kW at full load
+    (the measured 8xH100 node peak, dcflex.workloads.gpus) plus 5 % of that for its share of
+    network and storage, 8.82 kW; so 50e6 / 8,820 = 5,668.9 -> 5,668 whole servers (49.99 MW,
+    never more than the stated IT power); 45,344 GPUs."""
+    d = yaml.safe_load(Path(small_scenario(tmp_path)).read_text())
+    d["workload"]["classes"]["chat"] = {"kind": "inference", "it_mw": 50, "utilization": 0.5}
+    d["grid"] = {"import_limit_mw": 200}
+    path = tmp_path / "mw.yaml"
+    path.write_text(yaml.safe_dump(d))
+    from dcflex.model.inputs import prepare
+    from dcflex.scenario import load_scenario
+
+    p = prepare(load_scenario(path)).params["workload"]["classes"]["chat"]
+    assert p.n_servers == 5668 and p.n_gpus == 45344
+    assert p.full_mw == pytest.approx(5668 * 8_820 / 1e6)
+    result = runner.invoke(app, ["inputs", str(path), "-o", str(tmp_path / "o")],
+                           terminal_width=120)
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("chat"))
+    assert "it_mw: 50" in row and "5,668" in row and "45,344" in row and "49.99" in row
+    d["workload"]["classes"]["chat"]["servers"] = 10
+    path.write_text(yaml.safe_dump(d))
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert "give exactly one of servers or it_mw" in " ".join(result.output.split())
+    del d["workload"]["classes"]["chat"]["servers"]
+    d["workload"]["classes"]["chat"]["it_mw"] = 0.005
+    path.write_text(yaml.safe_dump(d))
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "workload.classes.chat.it_mw: 0.005 MW holds no whole H100 server (8.82 kW" in \
+        " ".join(result.output.split())
+
+
+def test_default_output_folders_differ_per_command(tmp_path, monkeypatch):
+    path = small_scenario(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["run", path]).exit_code == 0
+    assert runner.invoke(app, ["simulate", path, "--no-voi"]).exit_code == 0
+    assert runner.invoke(app, ["inputs", path]).exit_code == 0
+    assert (tmp_path / "out/run/hand/report.html").exists()
+    assert (tmp_path / "out/simulate/hand/simulation.json").exists()
+    assert (tmp_path / "out/inputs/hand/inputs_overview.png").exists()
+    # the run's metrics are still the run's: simulate wrote elsewhere
+    run_doc = json.loads((tmp_path / "out/run/hand/metrics.json").read_text())
+    assert "timings_s" in run_doc and "highs_solve" in run_doc["timings_s"]
+    assert not (tmp_path / "out/run/hand/simulation.json").exists()
+
+
+def test_validate_recognises_scenario_sites_sweep_and_fleet_files(tmp_path):
+    path = small_scenario(tmp_path)
+    (tmp_path / "sites.yaml").write_text(yaml.safe_dump(
+        {"rank_by": "total_cost_usd", "sites": ["small.yaml", {"scenario": "small.yaml",
+                                                               "label": "twice"}]}))
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(
+        {"name": "sw", "base": "small.yaml", "axes": {"battery.energy_mwh": [0.4, 0.8]}}))
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump(
+        {"sites": [{"scenario": "small.yaml", "label": "a"}, {"scenario": "small.yaml",
+                                                              "label": "b"}],
+         "links": [{"from": "a", "to": "b", "latency_ms": 12}]}))
+    result = runner.invoke(app, ["validate", path, str(tmp_path / "sites.yaml"),
+                                 str(tmp_path / "sweep.yaml"), str(tmp_path / "fleet.yaml")],
+                           terminal_width=200)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "scenario hand" in out and "48 steps prepared" in out
+    assert "sites file, 2 sites prepared: hand, twice" in out
+    assert "sweep file sw, 2 variants prepared" in out
+    assert "fleet file" in out
+
+
+def test_validate_checks_data_coverage_and_tou_gaps_as_run_does(tmp_path):
+    d = yaml.safe_load(Path(small_scenario(tmp_path)).read_text())
+    d["tariff"] = {"tou": [{"price_usd_per_mwh": 80, "hours": [16, 21]}]}
+    (tmp_path / "tou.yaml").write_text(yaml.safe_dump(d))
+    prices = pd.DataFrame({"time": pd.date_range("2023-01-01", periods=30, freq="h",
+                                                 tz="UTC").strftime("%Y-%m-%dT%H:%MZ"),
+                           "price": 50.0})
+    prices.to_csv(tmp_path / "short.csv", index=False)
+    d["tariff"] = {"energy_price_usd_per_mwh": {"file": "short.csv", "format": "csv",
+                                                "column": "price", "time_column": "time",
+                                                "unit": "USD/MWh"}}
+    (tmp_path / "short.yaml").write_text(yaml.safe_dump(d))
+    result = runner.invoke(app, ["validate", str(tmp_path / "tou.yaml"),
+                                 str(tmp_path / "short.yaml")], terminal_width=250)
+    assert result.exit_code == 2
+    lines = [" ".join(x.split()) for x in result.output.split("error:")[1:]]
+    assert "tariff.tou: time-of-use periods leave" in lines[0]
+    assert "short.csv" in lines[1] and "tariff.energy_price_usd_per_mwh" in lines[1]

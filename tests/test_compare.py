@@ -138,11 +138,15 @@ def test_monthly_pue_follows_the_seasons(real):
 
 
 def test_outputs_written(real, tmp_path):
-    written = real.write(tmp_path)
+    written = real.write(tmp_path, png=True)
     names = {p.name for p in written}
     assert {"compare.csv", "compare.parquet", "monthly_pue.csv", "failures.csv",
             "slo_headroom_events.csv", "metric_bars.png", "cost_emissions.png",
-            "monthly_pue.png"} <= names
+            "monthly_pue.png", "report.html"} <= names
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    for site in real.table.index:
+        assert site in html
+    assert "pjm-broken-prices" in html  # the failed site is reported
     back = pd.read_parquet(tmp_path / "compare.parquet")
     pd.testing.assert_frame_equal(back, real.table, check_freq=False)
     csv = pd.read_csv(tmp_path / "compare.csv", index_col="site")

@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import dcflex
 
 PACKAGE_DIR = Path(dcflex.__file__).parent
@@ -167,11 +165,27 @@ def _modules_loaded_by(args: list[str]) -> set[str]:
     return set(marker[0].split()[1:])
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", "scenarios/example.yaml",
-                                              "scenarios/sites/caiso.yaml"]])
-def test_help_and_validate_stay_light(args):
-    loaded = _modules_loaded_by(args)
-    assert not loaded, f"dcflex {' '.join(args)} imported {sorted(loaded)}"
+def test_help_stays_light():
+    loaded = _modules_loaded_by(["--help"])
+    assert not loaded, f"dcflex --help imported {sorted(loaded)}"
+
+
+def test_validate_prepares_without_plotting_or_solving_libraries():
+    """validate prepares the inputs as run does (pvlib for weather and PV), but loads no
+    plotting, cluster or modelling library."""
+    loaded = _modules_loaded_by(["validate", "scenarios/example.yaml",
+                                 "scenarios/sites/caiso.yaml"])
+    assert not loaded & {"matplotlib", "dask", "distributed", "pyomo"}, sorted(loaded)
+    assert "pvlib" in loaded  # it did prepare the weather-driven inputs
+
+
+def test_run_writes_its_report_without_matplotlib(tmp_path):
+    """The default run path (data files + report.html) never imports matplotlib: its import
+    and PNG rendering cost more than the solve of a year (issue 11's whole-process budget)."""
+    out = tmp_path / "o"
+    loaded = _modules_loaded_by(["run", "scenarios/example.yaml", "-o", str(out)])
+    assert (out / "report.html").stat().st_size > 100_000
+    assert "matplotlib" not in loaded and "pyomo" not in loaded, sorted(loaded)
 
 
 def test_run_does_load_what_it_needs():

@@ -17,6 +17,7 @@ import pytest
 import typer
 import yaml
 from conftest import base_dict
+from reports import parse_report
 from typer.testing import CliRunner
 
 from dcflex.cli.sweep import sweep_command, sweep_report_command
@@ -365,12 +366,20 @@ def test_cli_sweep_on_an_existing_scheduler_resume_and_report(tmp_path, cluster)
     assert res.exit_code == 2
 
     res = runner.invoke(app, ["sweep-report", str(store), "--color-by",
-                              "workload.classes.batch.gpu_hours_per_day"])
+                              "workload.classes.batch.gpu_hours_per_day", "--png"])
     assert res.exit_code == 0, res.output
     for name in ("metrics_vs_battery.energy_mwh.png",
                  "metrics_vs_workload.classes.batch.gpu_hours_per_day.png",
                  "cost_vs_emissions.png"):
-        assert (store / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (store / "report" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    figures = parse_report(store / "report" / "report.html").figures
+    assert len(figures) == 3  # two axes, cost vs emissions
+    # the colour axis has two values: one legend entry (trace) each, no colour bar
+    traces = figures[-1]["data"]
+    assert [t["name"] for t in traces] == ["12", "24"]
+    assert not any("colorbar" in t.get("marker", {}) for t in traces)
+    csv = pd.read_csv(store / "report" / "metrics.csv")
+    assert len(csv) == 4 and (csv["status"] == "done").all()
     res = runner.invoke(app, ["sweep-report", str(store), "-m", "no_such_metric"])
     assert res.exit_code == 2 and "no_such_metric" in res.output
 

@@ -7,9 +7,10 @@ becomes one red line on stderr and the error's exit code (2 bad input, 3 infeasi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -77,29 +78,115 @@ def check_output_dir(out: str | Path | None, option: str = "--out") -> None:
         raise OptionError(option, f"cannot write under {blocker} (no permission)")
 
 
-def print_frame(frame: pd.DataFrame, title: str | None = None, float_format: str = "{:,.4g}"
-                ) -> None:
-    """Print a DataFrame as a rich table, or as plain text when output is not a terminal
-    (so piped output and logs keep every column whole)."""
-    import pandas as pd
+def slug(text: str) -> str:
+    """``text`` as a file or folder name: runs of anything but letters, digits, ``_.-`` become
+    ``_``."""
+    import re
 
-    if not console.is_terminal:
-        if title:
-            console.print(title, highlight=False, soft_wrap=True)
-        fmt = {c: float_format.format for c in frame.columns if frame[c].dtype.kind == "f"}
-        console.print(frame.to_string(formatters=fmt, na_rep="–"), highlight=False,
-                      soft_wrap=True, markup=False)
-        return
-    table = Table(title=title, show_lines=False)
-    table.add_column(str(frame.index.name or ""), style="bold")
-    for col in frame.columns:
-        table.add_column(str(col), justify="right")
-    for idx, row in frame.iterrows():
-        cells = []
-        for v in row:
-            if isinstance(v, float):
-                cells.append(float_format.format(v) if pd.notna(v) else "–")
-            else:
-                cells.append(str(v))
-        table.add_row(str(idx), *cells)
-    console.print(table)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "unnamed"
+
+
+def default_out(command: str, name: str) -> Path:
+    """The output folder of a command when ``--out`` is not given: ``out/<command>/<name>``
+    (so ``run`` and ``simulate`` of one scenario never overwrite each other's files)."""
+    return Path("out") / command / slug(name)
+
+
+def iso_date(value: str | None, option: str) -> str | None:
+    """Check an option holds an ISO date (``YYYY-MM-DD``); anything else is one error line
+    (``09/01/2023`` is a different day in the US and in Europe, so it is never guessed)."""
+    import re
+    from datetime import date
+
+    if value is None:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            date.fromisoformat(value.strip())
+            return value.strip()
+        except ValueError:
+            pass
+    raise OptionError(option, f"expected an ISO date YYYY-MM-DD such as 2023-07-10, got "
+                              f"{value!r}")
+
+
+@contextlib.contextmanager
+def solver_progress(what: str) -> Iterator[Callable[[int], None]]:
+    """Show ``what`` with the elapsed time while the block runs, and HiGHS's simplex
+    iterations as it reports them (every few seconds of a long solve); yield the callback
+    to pass as ``progress=`` (:func:`dcflex.studies.run.run`)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task(escape(what), total=None)
+
+        def progress(iterations: int) -> None:
+            bar.update(task, description=escape(f"{what}: HiGHS simplex iteration "
+                                                f"{iterations:,}"))
+
+        yield progress
+
+
+def print_frame(frame: pd.DataFrame, title: str | None = None,
+                units: dict[str, str | None] | None = None, currency: str = "USD") -> None:
+    """Print a DataFrame with human numbers (:mod:`dcflex.results.format`), in as many
+    blocks of columns as it takes to fit the console's width.
+
+    A rich table on a terminal, plain aligned text otherwise (piped output and logs). Money
+    names and units are shown in ``currency`` (:mod:`dcflex.results.currency`).
+    """
+    from dcflex.results.currency import present_frame
+    from dcflex.results.format import format_frame
+
+    text = present_frame(format_frame(frame, units), currency)
+    index_name = str(text.index.name or "")
+    labels = [str(i) for i in text.index]
+    width = max(console.width, 40)
+    for block in _column_blocks(text, labels, index_name, width):
+        if console.is_terminal:
+            table = Table(title=title, show_lines=False)
+            table.add_column(index_name, style="bold")
+            for col in block:
+                table.add_column(str(col), justify="left" if col == "unit" else "right")
+            for label, row in zip(labels, text[block].itertuples(index=False), strict=True):
+                table.add_row(escape(label), *(escape(c) for c in row))
+            console.print(table)
+        else:
+            if title:
+                console.print(title, highlight=False, soft_wrap=True, markup=False)
+            console.print(_plain(text[block], labels, index_name), highlight=False,
+                          soft_wrap=True, markup=False)
+        title = None  # on the first block only
+
+
+def _column_blocks(text: pd.DataFrame, labels: list[str], index_name: str, width: int
+                   ) -> list[list[str]]:
+    """Split the columns into consecutive blocks whose rows fit ``width`` characters (each
+    block repeats the index; a rich table adds about 3 characters per column)."""
+    first = max([len(index_name), *map(len, labels)]) + 4
+    blocks: list[list[str]] = [[]]
+    used = first
+    for col in text.columns:
+        w = max([len(str(col)), *map(len, text[col])]) + 3
+        if blocks[-1] and used + w > width:
+            blocks.append([])
+            used = first
+        blocks[-1].append(col)
+        used += w
+    return blocks
+
+
+def _plain(text: pd.DataFrame, labels: list[str], index_name: str) -> str:
+    widths = [max([len(index_name), *map(len, labels)])]
+    widths += [max([len(str(c)), *map(len, text[c])]) for c in text.columns]
+    header = [index_name.ljust(widths[0])] + [
+        (str(c).ljust if c == "unit" else str(c).rjust)(w)
+        for c, w in zip(text.columns, widths[1:], strict=True)]
+    lines = ["  ".join(header).rstrip()]
+    for label, row in zip(labels, text.itertuples(index=False), strict=True):
+        cells = [label.ljust(widths[0])] + [
+            (v.ljust if c == "unit" else v.rjust)(w)
+            for c, v, w in zip(text.columns, row, widths[1:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)

@@ -17,6 +17,7 @@ from rich.markup import escape
 from dcflex.cli.common import (
     check_output_dir,
     console,
+    default_out,
     err_console,
     handle_errors,
     print_frame,
@@ -45,8 +46,8 @@ def compare_command(
     files: Annotated[list[Path], typer.Argument(
         help="Scenario files to compare, or sites files (a 'sites:' list) to expand.")],
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Folder for compare.csv/.parquet, monthly_pue.csv and PNG plots.")]
-        = None,
+        "--out", "-o", help="Folder for report.html, compare.csv/.parquet and monthly_pue.csv "
+                            "(default out/compare/<first file's name>).")] = None,
     processes: Annotated[int | None, typer.Option(
         help="Worker processes (default: one per site, at most the CPU count).")] = None,
     rank_by: Annotated[str | None, typer.Option(
@@ -57,6 +58,8 @@ def compare_command(
              "market_based.")] = "average",
     progress: Annotated[bool, typer.Option(
         "--progress/--no-progress", help="Show a progress bar.")] = True,
+    png: Annotated[bool, typer.Option(
+        "--png/--no-png", help="Also write the plots as PNG files (matplotlib).")] = False,
 ) -> None:
     """Run candidate sites with their business-as-usual twins and print a ranked table.
 
@@ -65,6 +68,7 @@ def compare_command(
     """
     from dcflex.studies.compare import compare, is_sites_file, load_sites
 
+    out = out if out is not None else default_out("compare", files[0].stem if files else "sites")
     check_output_dir(out)
     if emissions_basis not in ("average", "market_based"):
         why = (" (marginal emissions are reported only as avoided against each site's "
@@ -81,8 +85,12 @@ def compare_command(
                      emissions_basis=emissions_basis,  # type: ignore[arg-type]
                      progress=progress)
     if len(result.table):
+        from dcflex.studies.compare.report import ranking_view
+
         shown = result.table[[c for c in SHOWN if c in result.table]]
-        print_frame(shown, title=f"{len(result.table)} sites ranked by {rank_by}")
+        shown.attrs = dict(result.table.attrs)
+        print_frame(ranking_view(shown), title=f"{len(result.table)} sites ranked by {rank_by}",
+                    currency=result.currency)
         bases = sorted(set(result.table["headroom_basis"]))
         console.print(
             "headroom_mw: " + "; ".join({
@@ -101,9 +109,9 @@ def compare_command(
     for label, message in result.failures.items():
         err_console.print(f"[bold red]failed:[/] {label}: {message}", highlight=False,
                           soft_wrap=True)
-    if out is not None:
-        written = result.write(out)
-        console.print(f"wrote {len(written)} files to {out}/")
+    written = result.write(out, png=png)
+    console.print(f"wrote {len(written)} files to {out}/ (open {out / 'report.html'})",
+                  highlight=False)
     if result.failures:
         raise typer.Exit(2)
 

@@ -13,7 +13,15 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from dcflex.cli.common import check_output_dir, console, handle_errors, print_frame
+from dcflex.cli.common import (
+    check_output_dir,
+    console,
+    default_out,
+    handle_errors,
+    iso_date,
+    print_frame,
+    solver_progress,
+)
 from dcflex.results.files import write_text_atomic
 
 # Metrics shown in the run table (all are written to metrics.json).
@@ -33,28 +41,29 @@ def print_values(result, title: str) -> None:
 
     if result.ladder is not None:
         print_frame(result.ladder.table(), title=f"{title}: counterfactual ladder (same tariff "
-                    "and contracts)", float_format="{:,.0f}")
+                    "and contracts)", currency=result.scenario.currency)
         print_frame(result.values.to_frame()[["value", "unit"]],
                     title="value of flexibility, net of the work value change",
-                    float_format="{:,.0f}")
+                    currency=result.scenario.currency)
     for line in result.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
 
 
 @handle_errors
-def validate(files: list[Path] = typer.Argument(..., help="Scenario YAML files.")) -> None:
-    """Check scenario files and that the data files they name exist; one line per file."""
-    from dcflex.data.series import check_data_files
+def validate(files: list[Path] = typer.Argument(
+        ..., help="Scenario, sites, sweep or fleet YAML files.")) -> None:
+    """Check each file as its command would before solving: schema, data files, data
+    coverage and gaps, time-of-use rates; one line per file."""
     from dcflex.errors import DcflexError
-    from dcflex.scenario import load_scenario
+    from dcflex.studies.validate import validate_file
 
     failed = 0
     for f in files:
         try:
-            s = load_scenario(f)
-            n_files = check_data_files(s)
-            console.print(f"[green]ok[/] {f} ({s.name}, hash {s.scenario_hash()}, "
-                          f"{n_files} data files found)", highlight=False)
+            with console.status(f"checking {f} ..."):
+                summary = validate_file(f)
+            console.print(f"[green]ok[/] {escape(str(f))} ({escape(summary)})", highlight=False,
+                          soft_wrap=True)
         except DcflexError as exc:
             failed += 1
             console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
@@ -80,9 +89,11 @@ def schema(out: Path | None = typer.Option(None, "--out", "-o", help="Write to t
 @handle_errors
 def inputs(
     file: Path = typer.Argument(..., help="Scenario YAML file."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the overview plot."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Folder for the overview plot (default out/inputs/<name>)."),
 ) -> None:
-    """Prepare a scenario's inputs; print a summary per series and write an overview plot."""
+    """Prepare a scenario's inputs; print a summary per series and the workload's size, and
+    write an overview plot."""
     from dcflex.model.components.facility import fixed_overhead_mw
     from dcflex.model.inputs import prepare
     from dcflex.model.twin import baseline_schedule
@@ -92,9 +103,13 @@ def inputs(
 
     check_output_dir(out)
     scen = load_scenario(file)
+    out = out if out is not None else default_out("inputs", scen.name)
+    check_output_dir(out)
     prepared = prepare(scen)
     print_frame(prepared.summary(), title=f"{scen.name}: {prepared.n_steps} steps of "
-                f"{scen.period.step} from {scen.period.start} to {scen.period.end} (local)")
+                f"{scen.period.step} from {scen.period.start} to {scen.period.end} (local)",
+                currency=scen.currency)
+    print_frame(workload_sizes(prepared), title="workload classes: servers and IT power")
     bau = baseline_schedule(prepared)
     it_mwh = bau["it_power_mw"] * prepared.step_hours
     # the fixed overhead is part of facility energy: PUE = facility / IT, step by step
@@ -109,34 +124,59 @@ def inputs(
     console.print(f"wrote {path}")
 
 
+def workload_sizes(prepared):
+    """Per class: how it was sized, servers, GPUs and IT power at full load and idle."""
+    import pandas as pd
+
+    gpu = prepared.scenario.workload.gpu
+    gpu_name = gpu if isinstance(gpu, str) else gpu.name
+    rows = {}
+    for name, cls in prepared.scenario.workload.classes.items():
+        p = prepared.params["workload"]["classes"][name]
+        rows[name] = {
+            "kind": cls.kind,
+            "sized_by": (f"servers: {cls.servers:,}" if cls.servers is not None
+                         else f"it_mw: {cls.it_mw:g}"),
+            "servers": p.n_servers, "gpus": p.n_gpus,
+            "it_full_load_mw": p.full_mw, "it_idle_mw": p.idle_mw,
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = f"class ({gpu_name})"
+    return frame
+
+
 @handle_errors
 def run(
     file: Path = typer.Argument(..., help="Scenario YAML file."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
-    week: str | None = typer.Option(None, help="Local start date of the plotted week."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default out/run/<scenario name>)."),
+    week: str | None = typer.Option(
+        None, help="Local start date of the plotted week, ISO (2023-07-10); default: the week "
+                   "around the highest import."),
+    png: bool = typer.Option(
+        False, "--png/--no-png", help="Also write the plots as PNG files (matplotlib)."),
 ) -> None:
-    """Optimize a scenario against its business-as-usual twin and write results."""
-    import pandas as pd
-
-    from dcflex.errors import OptionError
+    """Optimize a scenario against its business-as-usual twin; write the data files and
+    report.html."""
     from dcflex.results.report import write_outputs
+    from dcflex.scenario import load_scenario
     from dcflex.studies.run import run as run_scenario
 
     check_output_dir(out)
-    if week is not None:
-        try:
-            pd.Timestamp(week)
-        except ValueError:
-            raise OptionError("--week", f"expected a local date such as 2023-07-10, got "
-                                        f"{week!r}") from None
-    with console.status(f"solving {file} ..."):
-        result = run_scenario(file)
+    week = iso_date(week, "--week")
+    scen = load_scenario(file)
+    out = out if out is not None else default_out("run", scen.name)
+    check_output_dir(out)
+    check_week(week, scen)
+    with solver_progress(f"solving {file}") as progress:
+        result = run_scenario(scen, progress=progress)
     per_class = [m for m in result.comparison.index if m.startswith(
         ("throughput_delivered__", "work_done_gpu_hours__", "slo_misses__",
          "work_moved_share__", "work_delay_mean_h__", "work_delay_max_h__"))]
     table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]
                                   + per_class]
-    print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual")
+    print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual",
+                currency=scen.currency)
     print_values(result, result.scenario.name)
     t = result.timings_s
     rung_1 = f", rung 1 {t['rung_1']:.2f} s" if "rung_1" in t else ""
@@ -145,5 +185,15 @@ def run(
         f"metrics {t['metrics']:.2f} s{rung_1}; scenario hash "
         f"{result.provenance['scenario_hash']}", highlight=False,
     )
-    written = write_outputs(result, out, week)
-    console.print(f"wrote {len(written)} files to {out}/")
+    written = write_outputs(result, out, week, png=png)
+    console.print(f"wrote {len(written)} files to {out}/ (open {out / 'report.html'})",
+                  highlight=False)
+
+
+def check_week(week: str | None, scenario) -> None:
+    """``--week`` must start inside the scenario's period."""
+    from dcflex.errors import OptionError
+
+    if week is not None and not (str(scenario.period.start) <= week < str(scenario.period.end)):
+        raise OptionError("--week", f"{week} is outside the period {scenario.period.start} to "
+                                    f"{scenario.period.end}")

@@ -14,6 +14,7 @@ import typer
 from dcflex.cli.common import (
     check_output_dir,
     console,
+    default_out,
     handle_errors,
     print_frame,
 )
@@ -71,14 +72,17 @@ def simulate_command(
                                          help="threshold policy: charge at or below."),
     voi: bool = typer.Option(True, "--voi/--no-voi",
                              help="Also run perfect foresight and report the gap."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
-    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the PNG plots."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default out/simulate/<scenario name>)."),
+    plots: bool = typer.Option(True, "--plots/--no-plots",
+                               help="Write report.html and the PNG plots."),
 ) -> None:
     """Operate a scenario on forecasts, re-planning in a rolling horizon; report its metrics
     and the gap to perfect foresight."""
     import pandas as pd
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from dcflex.results.currency import present_document, present_frame
     from dcflex.results.files import atomic_path
     from dcflex.scenario import load_scenario
     from dcflex.studies.operate.forecast import parse_forecast_options
@@ -86,8 +90,9 @@ def simulate_command(
     from dcflex.studies.operate.simulate import simulate
 
     check_output_dir(out)
-
     scen = load_scenario(file)
+    out = out if out is not None else default_out("simulate", scen.name)
+    check_output_dir(out)
     specs = parse_forecast_options(list(forecast) if forecast else list(DEFAULT_FORECASTS))
     pol: object = policy
     if policy.strip().lower() == "threshold":
@@ -106,7 +111,8 @@ def simulate_command(
                           progress=progress)
     table = result.comparison.loc[[m for m in SIM_HEADLINE if m in result.comparison.index]]
     print_frame(table, title=f"{scen.name}: {result.policy} on forecasts vs business-as-usual "
-                f"({result.horizon_h:g} h look-ahead, re-plan {result.replan})")
+                f"({result.horizon_h:g} h look-ahead, re-plan {result.replan})",
+                currency=scen.currency)
     from dcflex.cli.pipeline import print_values
 
     print_values(result, f"{scen.name} ({result.policy})")
@@ -115,7 +121,8 @@ def simulate_command(
                 title="forecasts")
     if result.value_of_information is not None:
         print_frame(result.value_of_information.to_frame()[["value", "unit"]],
-                    title="value of information (gap to perfect foresight)")
+                    title="value of information (gap to perfect foresight)",
+                    currency=scen.currency)
     t = result.timings_s
     n = int(t["windows"])
     highs = t["highs_solve"]
@@ -128,18 +135,18 @@ def simulate_command(
     if plots:
         from dcflex.results.report import write_outputs
 
-        written = write_outputs(result, out)
+        written = write_outputs(result, out, png=True)
     else:
         from dcflex.results.report import metrics_document
 
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(out / "schedule.parquet") as tmp:
-            result.schedule.to_parquet(tmp)
+            present_frame(result.schedule, scen.currency).to_parquet(tmp)
         write_text_atomic(out / "metrics.json",
                           json.dumps(metrics_document(result), indent=2, default=float))
         written = [out / "schedule.parquet", out / "metrics.json"]
     with atomic_path(out / "windows.csv") as tmp:
-        result.windows.to_csv(tmp, index=False)
-    write_text_atomic(out / "simulation.json",
-                      json.dumps(simulation_document(result), indent=2, default=float))
+        present_frame(result.windows, scen.currency).to_csv(tmp, index=False)
+    write_text_atomic(out / "simulation.json", json.dumps(
+        present_document(simulation_document(result), scen.currency), indent=2, default=float))
     console.print(f"wrote {len(written) + 2} files to {out}/")

@@ -18,13 +18,20 @@ worker's ``$DCFLEX_DATA``), because each task writes its own result files.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from dcflex.cli.common import check_output_dir, console, err_console, handle_errors, print_frame
+from dcflex.cli.common import (
+    check_output_dir,
+    console,
+    default_out,
+    err_console,
+    handle_errors,
+    print_frame,
+    slug,
+)
 from dcflex.errors import DataError
 
 # Metrics shown in the sweep tables.
@@ -51,7 +58,7 @@ def _print_failures(table) -> None:
 def sweep_command(
     file: Path = typer.Argument(..., help="Sweep YAML file (base scenario + axes)."),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Store folder (default: out/<sweep name>)."),
+        None, "--out", "-o", help="Store folder (default: out/sweep/<sweep name>)."),
     workers: int | None = typer.Option(
         None, "--workers", "-w", help="Worker processes of the local cluster (default: cores)."),
     scheduler: str | None = typer.Option(
@@ -74,7 +81,8 @@ def sweep_command(
         check_scheduler_address(scheduler)
     spec = load_sweep(file)
     variants = expand(spec)
-    store = out if out is not None else Path("out") / spec.name
+    store = out if out is not None else default_out("sweep", spec.name)
+    check_output_dir(store)
     where = scheduler or (f"a local cluster of {workers} worker processes" if workers
                           else "a local cluster of one worker process per core")
     console.print(escape(f"{spec.name}: {len(variants)} variants → {store} on {where}"),
@@ -90,8 +98,11 @@ def sweep_command(
                           "--resume to finish the rest", highlight=False)
         raise typer.Exit(130) from None
     table = outcome.table
+    from dcflex.studies.sweep import store_currency
+
     print_frame(_summary(table, [a.path for a in spec.axes], TABLE_METRICS),
-                title=f"{spec.name}: {outcome.n_done} of {len(table)} variants done")
+                title=f"{spec.name}: {outcome.n_done} of {len(table)} variants done",
+                currency=store_currency(store))
     console.print(f"ran {len(outcome.ran)} (reused {len(outcome.skipped)}) in "
                   f"{outcome.elapsed_s:.1f} s; wrote {store / 'metrics.parquet'}",
                   highlight=False)
@@ -100,35 +111,35 @@ def sweep_command(
         raise typer.Exit(1)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
-
-
 @handle_errors
 def sweep_report_command(
     store: Path = typer.Argument(..., help="Store folder written by 'dcflex sweep'."),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Folder for the plots (default: <store>/plots)."),
+        None, "--out", "-o", help="Folder for report.html and metrics.csv (default: "
+                                  "<store>/report)."),
     metric: list[str] = typer.Option(
         ["total_cost_usd", "emissions_average_t", "peak_import_mw"], "--metric", "-m",
         help="Metric to plot against each axis (repeat for several)."),
     color_by: str | None = typer.Option(
         None, "--color-by", help="Axis colouring the cost-vs-emissions plot (default: first)."),
+    png: bool = typer.Option(
+        False, "--png/--no-png", help="Also write the plots as PNG files (matplotlib)."),
 ) -> None:
-    """Print a sweep's metrics table and write plots (metric vs each axis, cost vs emissions)."""
-    from dcflex.results import plots
+    """Print a sweep's metrics table; write report.html (metric vs each axis, cost vs
+    emissions, the variants) and metrics.csv."""
     from dcflex.studies.sweep import (
         BAU_PREFIX,
         ID_COLUMNS,
         axis_columns,
         consolidate,
-        plot_cost_vs_emissions,
-        plot_metric_vs_axis,
         read_manifest,
+        store_currency,
+        write_sweep_report,
     )
 
     manifest = read_manifest(store)
     table = consolidate(store)
+    currency = store_currency(store)
     axes = axis_columns(table, manifest)
     metrics = list(metric)
     done = table[table["status"] == "done"]
@@ -142,15 +153,29 @@ def sweep_report_command(
         raise DataError(f"--color-by expects a swept axis {axes}, got {color_by!r}",
                         file=store / "sweep.json", field="--color-by")
     print_frame(_summary(table, axes, tuple(dict.fromkeys([*metrics, *TABLE_METRICS]))),
-                title=f"{manifest['name']}: {len(done)} of {len(table)} variants done")
+                title=f"{manifest['name']}: {len(done)} of {len(table)} variants done",
+                currency=currency)
     _print_failures(table)
+    folder = out if out is not None else store / "report"
+    check_output_dir(folder)
     if done.empty:
-        console.print("no finished variants: nothing to plot")
-        return
-    folder = out if out is not None else store / "plots"
-    written = [plots.save(plot_metric_vs_axis(table, axis, metrics),
-                          folder / f"metrics_vs_{_slug(axis)}.png") for axis in axes]
+        metrics = []
+    written = write_sweep_report(table, manifest, axes, metrics, folder, color_by, currency)
+    if png and not done.empty:
+        written += _write_pngs(table, axes, metrics, folder, color_by, currency)
+    console.print(f"wrote {len(written)} files to {folder}/ (open {folder / 'report.html'})",
+                  highlight=False)
+
+
+def _write_pngs(table, axes: list[str], metrics: list[str], folder: Path,
+                color_by: str | None, currency: str) -> list[Path]:
+    from dcflex.results import plots
+    from dcflex.studies.sweep import plot_cost_vs_emissions, plot_metric_vs_axis
+
+    written = [plots.save(plot_metric_vs_axis(table, axis, metrics, currency),
+                          folder / f"metrics_vs_{slug(axis)}.png") for axis in axes]
     if {"total_cost_usd", "emissions_average_t"} <= set(table.columns) and axes:
-        written.append(plots.save(plot_cost_vs_emissions(table, color_by or axes[0]),
+        written.append(plots.save(plot_cost_vs_emissions(table, color_by or axes[0],
+                                                         currency=currency),
                                   folder / "cost_vs_emissions.png"))
-    console.print(f"wrote {len(written)} plots to {folder}/", highlight=False)
+    return written

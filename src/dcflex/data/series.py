@@ -127,13 +127,44 @@ class SeriesContext:
             where = field_name if not exc.field or exc.field == field_name else (
                 f"{field_name} (column {exc.field})")
             raise DataError(exc.message, file=exc.file or path, field=where) from None
-        raw = convert(raw, native_unit, unit, field=field_name, file=str(path)) * spec.scale
+        target, rate = self._money(unit, native_unit, field_name, path)
+        raw = convert(raw, native_unit, target, field=field_name, file=str(path),
+                      exchange_rate=rate) * spec.scale
         aligned, n_filled = align_to_index(
             raw, self.index, how=how, gap_policy=spec.gap_policy, file=str(path), field=field_name
         )
         if n_filled:
             self.filled[field_name] = n_filled
         return aligned
+
+    def _money(self, unit: str, native_unit: str, field_name: str, path: Path
+               ) -> tuple[str, float | None]:
+        """The unit to convert a file to and the exchange rate it takes.
+
+        Money inside dcflex is in the scenario's reporting currency (``USD`` in the units the
+        components ask for means that currency, :mod:`dcflex.scenario.currency`); a file's
+        prices are in the currency of its own unit.
+        """
+        from dcflex.data.units import normalize_unit, unit_currency
+
+        try:
+            wanted, have = unit_currency(unit), unit_currency(native_unit)
+        except DataError:
+            return unit, None  # not a known unit: convert() says so
+        if wanted is None:
+            return unit, None
+        currency = self.scenario.currency
+        target = normalize_unit(unit).replace(wanted, currency, 1)
+        if have is None or have == currency:
+            return target, None
+        rates = self.scenario.exchange_rates
+        rate = None if rates is None else rates.rate(have, currency)
+        if rate is None:
+            raise DataError(
+                f"the file's prices are in {have} but the scenario reports in {currency}: give "
+                f"exchange_rates with {currency.lower()}_per_{have.lower()} (and its date and "
+                f"source)", file=path, field=field_name)
+        return target, rate
 
     def weather(self) -> pd.DataFrame | None:
         """The scenario's weather file on the index (columns with units), or None."""

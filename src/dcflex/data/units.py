@@ -12,7 +12,9 @@ Constants
 - 1 atm = 101 325 Pa exactly (CGPM 1954; NIST SP 811).
 - 1 mile = 1609.344 m exactly (same agreement), so 1 mph = 0.44704 m/s.
 - degF = degC * 9/5 + 32, K = degC + 273.15 (NIST SP 811, sec. 4.2.1.1).
-- There is no fixed EUR->USD rate: converting a euro price needs the caller's ``eur_to_usd``.
+- There is no fixed exchange rate: converting a price between currencies needs the caller's
+  rate (``exchange_rate``, or ``eur_to_usd`` for the EUR/USD pair). Prices may be in any ISO
+  4217 currency (``GBP/MWh``, ``JPY/kWh``); USD and EUR have their usual spellings.
 """
 
 from __future__ import annotations
@@ -130,6 +132,22 @@ _LOOKUP: dict[str, str] = {_squash(u): u for u in _UNITS}
 _LOOKUP.update(_ALIASES)
 
 
+_CURRENCY_UNIT = re.compile(r"^([A-Z]{3})/(MWh|kWh)$")
+
+
+def _unit(name: str) -> _Unit:
+    """The record of a canonical unit; a price in any ISO currency is built on demand."""
+    if name in _UNITS:
+        return _UNITS[name]
+    code, per = _CURRENCY_UNIT.match(name).groups()  # type: ignore[union-attr]
+    return _Unit("price", 1.0 if per == "MWh" else 1e3, currency=code)
+
+
+def unit_currency(unit: str) -> str | None:
+    """The ISO currency code of a price unit (``cents/kWh`` -> ``USD``), else None."""
+    return _unit(normalize_unit(unit)).currency
+
+
 def normalize_unit(unit: str) -> str:
     """Return the canonical spelling of a unit.
 
@@ -155,6 +173,9 @@ def normalize_unit(unit: str) -> str:
     if not isinstance(unit, str):
         raise DataError(f"expected a unit string, got {unit!r}")
     key = _squash(unit)
+    spaced = re.sub(r"\s+", "", unit)
+    if key not in _LOOKUP and _CURRENCY_UNIT.match(spaced):
+        return spaced
     if key not in _LOOKUP:
         raise DataError(f"unknown unit {unit!r}; known units: {', '.join(_UNITS)}")
     return _LOOKUP[key]
@@ -174,7 +195,7 @@ def unit_family(unit: str) -> str:
         One of ``power``, ``energy``, ``price``, ``carbon_intensity``, ``temperature``,
         ``speed``, ``irradiance``, ``fraction``, ``pressure``, ``angle``.
     """
-    return _UNITS[normalize_unit(unit)].family
+    return _unit(normalize_unit(unit)).family
 
 
 def units_equivalent(a: str, b: str) -> bool:
@@ -182,7 +203,7 @@ def units_equivalent(a: str, b: str) -> bool:
 
     ``g/kWh`` and ``kg/MWh`` are equivalent; ``EUR/MWh`` and ``USD/MWh`` are not.
     """
-    ua, ub = _UNITS[normalize_unit(a)], _UNITS[normalize_unit(b)]
+    ua, ub = _unit(normalize_unit(a)), _unit(normalize_unit(b))
     return ua == ub
 
 
@@ -194,6 +215,7 @@ def convert(
     field: str | None = None,
     file: Any = None,
     eur_to_usd: float | None = None,
+    exchange_rate: float | None = None,
 ) -> Any:
     """Convert numbers from one unit to another of the same quantity.
 
@@ -206,8 +228,11 @@ def convert(
     field, file : optional
         Named in the error message if the conversion is impossible.
     eur_to_usd : float, optional
-        USD per EUR. Required for any conversion between euro and dollar prices; there is no
-        built-in rate because it moves daily.
+        USD per EUR, for a conversion between euro and dollar prices.
+    exchange_rate : float, optional
+        Units of ``to_unit``'s currency per unit of ``from_unit``'s, for any pair. One of the
+        two is required when the currencies differ; there is no built-in rate because it
+        moves daily.
 
     Returns
     -------
@@ -224,7 +249,7 @@ def convert(
         src_name, dst_name = normalize_unit(from_unit), normalize_unit(to_unit)
     except DataError as exc:
         raise DataError(exc.message, file=file, field=field) from None
-    src, dst = _UNITS[src_name], _UNITS[dst_name]
+    src, dst = _unit(src_name), _unit(dst_name)
     if src.family != dst.family:
         raise DataError(
             f"cannot convert {src_name} ({src.family}) to {dst_name} ({dst.family})",
@@ -233,16 +258,21 @@ def convert(
         )
     scale_src = src.scale
     if src.currency != dst.currency:
-        if eur_to_usd is None:
+        rate = exchange_rate
+        if rate is None and eur_to_usd is not None and {src.currency, dst.currency} == {
+                "EUR", "USD"}:
+            rate = eur_to_usd if src.currency == "EUR" else 1.0 / eur_to_usd
+        if rate is None:
             raise DataError(
                 f"converting {src_name} to {dst_name} needs an exchange rate: "
-                f"a rate is required (give eur_to_usd=USD per EUR)",
+                f"a rate is required (give {dst.currency.lower()}_per_"
+                f"{src.currency.lower()} in the scenario's exchange_rates)",
                 file=file,
                 field=field,
             )
-        if not np.isfinite(eur_to_usd) or eur_to_usd <= 0:
-            raise DataError(f"eur_to_usd must be > 0, got {eur_to_usd}", file=file, field=field)
-        scale_src = scale_src * (eur_to_usd if src.currency == "EUR" else 1.0 / eur_to_usd)
+        if not np.isfinite(rate) or rate <= 0:
+            raise DataError(f"exchange rate must be > 0, got {rate}", file=file, field=field)
+        scale_src = scale_src * rate
     # value_in_base = v * scale + offset; result = (base - offset_dst) / scale_dst
     factor = scale_src / dst.scale
     shift = (src.offset - dst.offset) / dst.scale

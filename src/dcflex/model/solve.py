@@ -12,7 +12,9 @@ import contextlib
 import ctypes
 import gc
 import os
+import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -160,7 +162,36 @@ def run_highs(h: highspy.Highs, n_cols: int) -> Solution:
     )
 
 
-def solve_lp(lp: LinearProgram, time_limit_s: float | None = None) -> Solution:
-    """Solve ``lp`` with HiGHS (dual simplex, the default; 3.5× faster than IPM here)."""
+#: A progress line of HiGHS's simplex log: iteration count, objective, infeasibilities, time.
+_ITERATION_LINE = re.compile(r"^\s*(\d+)\s+\S+\s+(?:Ph1|Ph2|Pr|Du)\b")
+
+
+def watch_progress(h: highspy.Highs, progress: Callable[[int], None]) -> None:
+    """Call ``progress(iterations)`` at each simplex progress line HiGHS logs.
+
+    HiGHS writes a progress line when simplex starts and then every few seconds, so a short
+    solve costs nothing and a long one reports its iterations; the log goes to the callback,
+    never to the console.
+    """
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+
+    def on_log(event) -> None:
+        match = _ITERATION_LINE.match(event.message)
+        if match:
+            progress(int(match.group(1)))
+
+    h.cbLogging.subscribe(on_log)
+
+
+def solve_lp(lp: LinearProgram, time_limit_s: float | None = None,
+             progress: Callable[[int], None] | None = None) -> Solution:
+    """Solve ``lp`` with HiGHS (dual simplex, the default; 3.5× faster than IPM here).
+
+    ``progress``, if given, is called with the simplex iteration count as HiGHS logs it
+    (:func:`watch_progress`).
+    """
     h = make_highs(lp, time_limit_s)
+    if progress is not None:
+        watch_progress(h, progress)
     return run_highs(h, lp.num_col)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.dates
 
 matplotlib.use("Agg")
 
@@ -17,14 +18,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from dcflex.model.prepared import Inputs  # noqa: E402
-
-SUPPLY_COLORS = {
-    "pv_used_mw": "#f2b701",
-    "wind_used_mw": "#3969ac",
-    "ppa_used_mw": "#7f3c8d",
-    "battery_discharge_mw": "#11a579",
-    "grid_import_mw": "#80868b",
-}
+from dcflex.results.currency import present_unit  # noqa: E402
+from dcflex.results.figures import COLORS, SUPPLY, soc_by_hour, week_window  # noqa: E402
+from dcflex.results.labels import label  # noqa: E402
 
 
 def save(fig: Figure, path: str | Path) -> Path:
@@ -36,6 +32,20 @@ def save(fig: Figure, path: str | Path) -> Path:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
     plt.close(fig)
     return path
+
+
+def readable_axis(ax, unit: str | None, axis: str = "y") -> None:
+    """Tick labels as people read them (48.77 M, 12,000, 0.45), never ``1e7`` offsets or
+    exponents (:func:`dcflex.results.format.format_number`; money ticks get significant
+    digits, since a whole-unit rule would print 0.5 as 0)."""
+    from matplotlib.ticker import FuncFormatter
+
+    from dcflex.results.format import format_number
+
+    money = unit is not None and len(unit) == 3 and unit.isupper()
+    tick_unit = None if money else unit
+    getattr(ax, f"{axis}axis").set_major_formatter(
+        FuncFormatter(lambda v, _pos: format_number(v, tick_unit)))
 
 
 def inputs_overview(inputs: Inputs) -> Figure:
@@ -51,8 +61,9 @@ def inputs_overview(inputs: Inputs) -> Figure:
         x = mean.index.tz_localize(None)
         ax.fill_between(x, lo[col], hi[col], alpha=0.25, color="#3969ac", lw=0)
         ax.plot(x, mean[col], color="#3969ac", lw=1)
-        ax.set_ylabel(f"{col}\n[{inputs.units.get(col, '')}]", rotation=0, ha="right",
-                      va="center", fontsize=8)
+        unit = present_unit(inputs.units.get(col, ""), inputs.scenario.currency)
+        ax.set_ylabel(f"{label(col)}\n[{unit}]", rotation=0, ha="right", va="center",
+                      fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(f"{inputs.scenario.name}: inputs (daily mean, min–max band)")
@@ -60,87 +71,92 @@ def inputs_overview(inputs: Inputs) -> Figure:
     return fig
 
 
-def _week(schedule: pd.DataFrame, tz: str, week_start: str | None) -> pd.DataFrame:
-    local = schedule.tz_convert(tz)
-    if week_start is None:
-        # the week around the highest import: where flexibility matters most
-        start = local["grid_import_mw"].idxmax().normalize() - pd.Timedelta(days=3)
-    else:
-        start = pd.Timestamp(week_start).tz_localize(tz)
-    start = max(start, local.index[0])
-    return local.loc[start : start + pd.Timedelta(days=7) - pd.Timedelta(seconds=1)]
+def _legend_below(ax, ncol: int = 4) -> None:
+    """A legend under the axes, where it covers no data."""
+    ax.legend(fontsize=8, ncol=ncol, loc="upper left", bbox_to_anchor=(0, -0.14),
+              frameon=False)
 
 
 def dispatch_week(schedule: pd.DataFrame, baseline: pd.DataFrame, tz: str,
                   week_start: str | None = None) -> Figure:
     """Supply stack vs facility load over one week, with the business-as-usual load dashed."""
-    wk = _week(schedule, tz, week_start)
+    wk, which = week_window(schedule, tz, week_start)
     bau = baseline.tz_convert(tz).loc[wk.index]
     x = wk.index.tz_localize(None)
-    fig, ax = plt.subplots(figsize=(11, 4.2))
-    cols = [c for c in SUPPLY_COLORS if c in wk]
-    ax.stackplot(x, *[wk[c].to_numpy() for c in cols], labels=cols,
-                 colors=[SUPPLY_COLORS[c] for c in cols], alpha=0.85, step="post")
+    fig, ax = plt.subplots(figsize=(11, 4.6))
+    cols = [c for c in SUPPLY if c in wk]
+    ax.stackplot(x, *[wk[c].to_numpy() for c in cols], labels=[label(c) for c in cols],
+                 colors=[COLORS[c] for c in cols], alpha=0.85, step="post")
     ax.step(x, wk["facility_power_mw"], where="post", color="k", lw=1.2, label="facility load")
     ax.step(x, bau["facility_power_mw"], where="post", color="k", lw=1, ls="--",
             label="business-as-usual load")
     if "battery_charge_mw" in wk:
         ax.step(x, wk["facility_power_mw"] + wk["battery_charge_mw"], where="post",
-                color="#11a579", lw=0.8, label="load + battery charging")
-    ax.set_ylabel("MW")
-    ax.set_title("Dispatch over the week of the highest import (local time)")
-    ax.legend(fontsize=8, ncol=3, loc="upper left")
+                color=COLORS["battery_discharge_mw"], lw=0.8, label="load + battery charging")
+    ax.set_ylabel("power [MW]")
+    ax.set_title(f"Supply and load over {which}", fontsize=10)
+    _legend_below(ax)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
 def price_carbon_load(schedule: pd.DataFrame, baseline: pd.DataFrame, tz: str,
-                      week_start: str | None = None) -> Figure:
+                      week_start: str | None = None, currency: str = "USD") -> Figure:
     """Price and carbon intensity with flexible and business-as-usual import over one week."""
-    wk = _week(schedule, tz, week_start)
+    wk, which = week_window(schedule, tz, week_start)
     bau = baseline.tz_convert(tz).loc[wk.index]
     x = wk.index.tz_localize(None)
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True)
-    a1.step(x, wk["energy_price_usd_per_mwh"], where="post", color="#e73f74")
-    a1.set_ylabel("price [USD/MWh]", color="#e73f74")
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(11, 6), sharex=True)
+    a1.step(x, wk["energy_price_usd_per_mwh"], where="post", color=COLORS["price"])
+    a1.set_ylabel(f"energy price [{present_unit('USD/MWh', currency)}]", color=COLORS["price"])
     b1 = a1.twinx()
-    b1.step(x, wk["carbon_avg_kg_per_mwh"], where="post", color="#80868b")
-    b1.set_ylabel("carbon [kg/MWh]", color="#80868b")
-    a2.step(x, wk["grid_import_mw"], where="post", label="flexible import", color="#3969ac")
+    b1.step(x, wk["carbon_avg_kg_per_mwh"], where="post", color=COLORS["carbon"])
+    b1.set_ylabel("carbon intensity [kg CO2/MWh]", color=COLORS["carbon"])
+    a2.step(x, wk["grid_import_mw"], where="post", label="flexible import",
+            color=COLORS["flexible"])
     a2.step(x, bau["grid_import_mw"], where="post", ls="--", color="k",
             label="business-as-usual import")
-    a2.set_ylabel("MW")
-    a2.legend(fontsize=8)
+    a2.set_ylabel("grid import [MW]")
+    _legend_below(a2)
     for a in (a1, a2):
         a.grid(alpha=0.3)
-    a1.set_title("Price, carbon and grid import (local time)")
+    a1.set_title(f"Price, carbon and grid import over {which}", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def battery_soc(schedule: pd.DataFrame, tz: str) -> Figure:
-    """Battery state of charge over the period."""
-    local = schedule.tz_convert(tz)
-    fig, ax = plt.subplots(figsize=(11, 3))
-    ax.plot(local.index.tz_localize(None), local["battery_soc_mwh"], lw=0.6, color="#11a579")
-    ax.set_ylabel("state of charge [MWh]")
-    ax.set_title("Battery state of charge")
-    ax.grid(alpha=0.3)
+    """Battery state of charge by local day and hour (hourly mean), as an image."""
+    grid = soc_by_hour(schedule["battery_soc_mwh"], tz)
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    days = matplotlib.dates.date2num(grid.columns.to_pydatetime())
+    im = ax.imshow(grid.to_numpy(), aspect="auto", origin="lower", cmap="viridis",
+                   extent=(days[0], days[-1] + 1, -0.5, 23.5), interpolation="nearest")
+    ax.xaxis_date()
+    ax.set_yticks([0, 6, 12, 18, 23])
+    ax.set_xlabel("day (local)")
+    ax.set_ylabel("hour of day (local)")
+    fig.colorbar(im, ax=ax, label="state of charge [MWh]")
+    ax.set_title("Battery state of charge by local day and hour (hourly mean)", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def monthly_peaks_plot(flex_peaks: pd.Series, bau_peaks: pd.Series) -> Figure:
-    """Monthly peak import, flexible vs business-as-usual."""
-    fig, ax = plt.subplots(figsize=(9, 3.5))
+    """Monthly peak import, flexible vs business-as-usual, as points: the axis spans the
+    data (bars would have to start at 0 and hide the differences)."""
+    fig, ax = plt.subplots(figsize=(9, 3.8))
     pos = np.arange(len(flex_peaks))
-    ax.bar(pos - 0.2, bau_peaks.to_numpy(), 0.4, label="business-as-usual", color="#80868b")
-    ax.bar(pos + 0.2, flex_peaks.to_numpy(), 0.4, label="flexible", color="#3969ac")
+    ax.plot(pos, bau_peaks.to_numpy(), "o", color=COLORS["baseline"], ms=7,
+            label="business-as-usual")
+    ax.plot(pos, flex_peaks.to_numpy(), "D", color=COLORS["flexible"], ms=6, label="flexible")
+    ax.vlines(pos, flex_peaks.to_numpy(), bau_peaks.to_numpy(), color="#bbbbbb", lw=1, zorder=0)
     ax.set_xticks(pos, flex_peaks.index, rotation=45, fontsize=8)
+    ax.set_xlabel("billing month (local time)")
     ax.set_ylabel("peak import [MW]")
-    ax.set_title("Monthly peak import (billing months, local time)")
-    ax.legend(fontsize=8)
+    ax.set_title("Monthly peak grid import", fontsize=10)
+    _legend_below(ax, ncol=2)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig

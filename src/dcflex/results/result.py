@@ -41,6 +41,10 @@ class Result:
     warnings : list of str
         Good-grid-citizen warnings: the flexible schedule raises a monthly peak or emissions
         above the twin's.
+
+    Money is in the scenario's reporting currency (:attr:`currency`); names keep ``usd``
+    (``total_cost_usd``) whatever it is, and files and reports name it in the currency
+    (:mod:`dcflex.results.currency`).
     """
 
     scenario: Scenario
@@ -57,6 +61,11 @@ class Result:
     values: Metrics = field(default_factory=lambda: Metrics([]))
     ladder: Ladder | None = None
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str:
+        """The reporting currency every money value is in (ISO 4217 code)."""
+        return self.scenario.currency
 
 
 def provenance(scenario: Scenario) -> dict[str, str]:

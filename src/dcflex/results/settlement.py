@@ -54,6 +54,32 @@ class DrSettlement:
     hard_cap_excess_mwh: float
 
 
+def dr_event_settlements(imp: np.ndarray, twin_import_mw: np.ndarray, inputs: Inputs,
+                         enrolled: bool) -> list[tuple[int, DrSettlement]]:
+    """Settle each demand-response event on its own: (first step, settlement) per event.
+
+    Same rules as :func:`dr_settlement`, which adds these up; a monthly bill settles each
+    event in the billing month it starts in.
+    """
+    dt = inputs.step_hours
+    out = []
+    for w in event_windows(inputs, twin_import_mw):
+        if len(w.steps) == 0:
+            continue
+        cbl = w.baseline.of(imp)
+        over = float(np.maximum(0.0, imp[w.steps] - w.cap_mw(imp)).sum() * dt)
+        excess = over if w.hard else 0.0
+        revenue = penalty = reduced = 0.0
+        if enrolled:
+            reduced = float((cbl - imp[w.steps]).sum() * dt)
+            revenue = w.payment_usd_per_mwh * reduced
+            if not w.hard:
+                penalty = w.penalty_usd_per_mwh * over
+        out.append((int(w.steps[0]), DrSettlement(revenue, penalty, reduced,
+                                                  float(cbl.sum() * dt), excess)))
+    return out
+
+
 def dr_settlement(imp: np.ndarray, twin_import_mw: np.ndarray, inputs: Inputs,
                   enrolled: bool) -> DrSettlement:
     """Settle the demand-response events against the schedule's own customer baseline.
@@ -68,24 +94,10 @@ def dr_settlement(imp: np.ndarray, twin_import_mw: np.ndarray, inputs: Inputs,
     enrolled : bool
         Whether the schedule's site is enrolled (a site that cannot flex is not).
     """
-    dt = inputs.step_hours
-    revenue = penalty = reduced = baseline = excess = 0.0
-    for w in event_windows(inputs, twin_import_mw):
-        if len(w.steps) == 0:
-            continue
-        cbl = w.baseline.of(imp)
-        baseline += float(cbl.sum() * dt)
-        over = np.maximum(0.0, imp[w.steps] - w.cap_mw(imp))
-        if w.hard:
-            excess += float(over.sum() * dt)
-        if not enrolled:
-            continue
-        red = float((cbl - imp[w.steps]).sum() * dt)
-        reduced += red
-        revenue += w.payment_usd_per_mwh * red
-        if not w.hard:
-            penalty += w.penalty_usd_per_mwh * float(over.sum() * dt)
-    return DrSettlement(revenue, penalty, reduced, baseline, excess)
+    events = [e for _, e in dr_event_settlements(imp, twin_import_mw, inputs, enrolled)]
+    return DrSettlement(*(float(sum(getattr(e, f) for e in events))
+                          for f in ("revenue_usd", "penalty_usd", "reduced_mwh", "baseline_mwh",
+                                    "hard_cap_excess_mwh")))
 
 
 def market_based_emissions_t(inputs: Inputs, imp: np.ndarray, ppa_matched_mw: np.ndarray

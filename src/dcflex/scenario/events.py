@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from dcflex.scenario.dates import IsoDateTime
 from dcflex.scenario.series import StrictModel
 
 
@@ -20,8 +20,8 @@ class DemandResponseEvent(StrictModel):
     are measured against the customer baseline load ``cbl``.
     """
 
-    start: datetime = Field(description="Start, local time of the site.")
-    end: datetime = Field(description="End (exclusive), local time of the site.")
+    start: IsoDateTime = Field(description="Start, local time of the site.")
+    end: IsoDateTime = Field(description="End (exclusive), local time of the site.")
     reduce_to_fraction: float | None = Field(
         None, ge=0, le=1, description="Cap = this fraction of the business-as-usual import."
     )
@@ -49,8 +49,8 @@ class DemandResponseEvent(StrictModel):
 class ImportCap(StrictModel):
     """Flexible-interconnection hours: import capped during a local-time window."""
 
-    start: datetime = Field(description="Start, local time of the site.")
-    end: datetime = Field(description="End (exclusive), local time of the site.")
+    start: IsoDateTime = Field(description="Start, local time of the site.")
+    end: IsoDateTime = Field(description="End (exclusive), local time of the site.")
     cap_mw: float = Field(ge=0, description="Import cap, MW.")
 
     @model_validator(mode="after")

@@ -8,12 +8,14 @@ naming the file, line, field path and what was expected.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from dcflex.errors import ScenarioError
+from dcflex.scenario.currency import Spelled, money_fields, spell_money, to_reporting_currency
 from dcflex.scenario.paths import resolve_paths
 from dcflex.scenario.schema import Scenario
 from dcflex.scenario.yamlfile import parse_with_lines, read_text
@@ -32,6 +34,9 @@ def deep_merge(base: Any, over: Any) -> Any:
     turn a generated price series into a file series, or a training class into a batch class,
     without inheriting fields the new form does not have.
     """
+    if isinstance(base, Spelled) and isinstance(over, Spelled) and (
+            base.currency == over.currency):
+        return Spelled(deep_merge(base.value, over.value), over.currency)
     if isinstance(base, dict) and isinstance(over, dict) and _form(base) != _form(over) and (
             "file" in over or "generator" in over or "kind" in over):
         return over
@@ -43,8 +48,18 @@ def deep_merge(base: Any, over: Any) -> Any:
     return over
 
 
+@functools.cache
+def _money_fields() -> frozenset[str]:
+    return money_fields(Scenario)
+
+
 def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[tuple, tuple[str, int]]]:
-    """Load one file and the files it extends; return (data, {path: (file, line)})."""
+    """Load one file and the files it extends; return (data, {path: (file, line)}).
+
+    Money keys written in another currency (``adder_eur_per_mwh``) get their internal names
+    here, per file, so that a variant overrides its base's amount whatever the spelling; the
+    line map keeps both spellings.
+    """
     if path in seen:
         chain = " -> ".join(str(p) for p in (*seen, path))
         raise ScenarioError(f"circular 'extends' chain: {chain}", file=path, field="extends")
@@ -56,7 +71,9 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[tuple, tup
         raise ScenarioError(
             f"expected a mapping of fields at the top level, got {type(data).__name__}", file=path
         )
+    data, renamed = spell_money(data, _money_fields(), file=path)
     where = {k: (str(path), v) for k, v in lines.items()}
+    where.update({new: where[old] for new, old in renamed.items() if old in where})
     data = resolve_paths(data, path.parent)
     parent = data.pop("extends", None)
     if parent is None:
@@ -212,7 +229,8 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     path = Path(path).resolve()
     data, lines = _load_raw(path, ())
     if overrides:
-        data = deep_merge(data, overrides)
+        data = deep_merge(data, spell_money(overrides, _money_fields(), file=path)[0])
+    data = to_reporting_currency(data, _money_fields(), file=path)
     data["source_file"] = str(path)
     return scenario_from_dict(data, file=path, lines=lines)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from dcflex.scenario.currency import ExchangeRates
 from dcflex.scenario.events import Events
 from dcflex.scenario.facility import Facility, Weather
 from dcflex.scenario.grid import Carbon, Grid, Tariff
@@ -44,6 +45,13 @@ class Scenario(StrictModel):
     events: Events = Field(default_factory=Events)
     optimization: Optimization = Field(default_factory=Optimization)
     seed: int = Field(0, description="Seed for every generator that does not set its own.")
+    currency: str = Field(
+        "USD", pattern=r"^[A-Z]{3}$",
+        description="Reporting currency (ISO 4217 code). Money fields may be spelled in any "
+                    "currency (adder_eur_per_mwh); every amount is converted to this one with "
+                    "exchange_rates, and every output is named in it.")
+    exchange_rates: ExchangeRates | None = Field(
+        None, description="Rates between the currencies the inputs use (with date and source).")
     source_file: str | None = Field(None, description="Set by the loader; do not write it.")
 
     def scenario_hash(self) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
+from dcflex.scenario.dates import IsoDate
 from dcflex.scenario.series import StrictModel
 
 
@@ -33,8 +33,8 @@ class Site(StrictModel):
 class Period(StrictModel):
     """Simulated period: local-time start (inclusive) and end (exclusive) dates and step."""
 
-    start: date = Field(description="First local day simulated (inclusive).")
-    end: date = Field(description="Day after the last simulated local day (exclusive).")
+    start: IsoDate = Field(description="First local day simulated (inclusive).")
+    end: IsoDate = Field(description="Day after the last simulated local day (exclusive).")
     step: str = Field("1h", description="Time step length, e.g. '1h', '15min', '5min'.")
 
     @field_validator("step")

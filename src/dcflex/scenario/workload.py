@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from dcflex.scenario.dates import IsoDateTime
 from dcflex.scenario.series import SeriesSpec, StrictModel
 
 
@@ -42,6 +42,27 @@ class GpuSpec(StrictModel):
         return self
 
 
+class Sized(StrictModel):
+    """How big a class is: a number of servers, or the IT power of its servers at full load.
+
+    ``it_mw`` is what a planner knows ("50 MW of H100s"); it becomes the whole number of
+    servers whose full-load power (every GPU at TDP plus the server overhead) fits in it,
+    rounded down (:func:`dcflex.workloads.gpus.servers_for_it_mw`). ``dcflex inputs`` shows
+    the conversion.
+    """
+
+    servers: int | None = Field(None, gt=0, description="Servers dedicated to this class.")
+    it_mw: float | None = Field(
+        None, gt=0, description="IT power of the class's servers at full load, MW (instead of "
+                                "servers: the whole servers that fit, rounded down).")
+
+    @model_validator(mode="after")
+    def _one_size(self) -> Sized:
+        if (self.servers is None) == (self.it_mw is None):
+            raise ValueError("give exactly one of servers or it_mw (IT MW at full load)")
+        return self
+
+
 class InferenceTrace(StrictModel):
     """Utilization shaped by the Azure LLM inference trace (Patel et al., ISCA'24).
 
@@ -62,14 +83,13 @@ class InferenceSynthetic(StrictModel):
     seed: int = 0
 
 
-class InferenceClass(StrictModel):
+class InferenceClass(Sized):
     """Must-serve inference: GPU utilization follows demand; a share may be degraded.
 
     Give exactly one of ``utilization`` (a series), ``azure_trace`` or ``synthetic``.
     """
 
     kind: Literal["inference"] = "inference"
-    servers: int = Field(gt=0, description="Servers dedicated to this class.")
     utilization: SeriesSpec | None = Field(
         None, description="GPU utilization per step, fraction 0..1 (demand profile)."
     )
@@ -92,11 +112,10 @@ class InferenceClass(StrictModel):
         return self
 
 
-class TrainingClass(StrictModel):
+class TrainingClass(Sized):
     """Training with a power cap per step and a throughput floor (SLO tier)."""
 
     kind: Literal["training"] = "training"
-    servers: int = Field(gt=0, description="Servers dedicated to this class.")
     curve: str | list[tuple[float, float]] = Field(
         "default",
         description=(
@@ -121,8 +140,8 @@ class TrainingClass(StrictModel):
 class BatchRelease(StrictModel):
     """One release of deferrable work."""
 
-    release: datetime = Field(description="Release time (local time of the site if naive).")
-    deadline: datetime = Field(description="Deadline (local time of the site if naive).")
+    release: IsoDateTime = Field(description="Release time (local time of the site if naive).")
+    deadline: IsoDateTime = Field(description="Deadline (local time of the site if naive).")
     gpu_hours: float = Field(ge=0, description="Work released, GPU-hours.")
 
 
@@ -193,7 +212,7 @@ BatchArrivals = Annotated[
 ]
 
 
-class BatchClass(StrictModel):
+class BatchClass(Sized):
     """Deferrable batch work: GPU-hours that arrive at times, due by deadlines.
 
     Give exactly one source: ``gpu_hours_per_day`` (work arriving at every step, spread over
@@ -206,7 +225,6 @@ class BatchClass(StrictModel):
     """
 
     kind: Literal["batch"] = "batch"
-    servers: int = Field(gt=0, description="Servers dedicated to this class.")
     gpu_hours_per_day: float | None = Field(
         None, ge=0, description="Work arriving per local day, GPU-hours per day.")
     arrivals: BatchArrivals = Field(

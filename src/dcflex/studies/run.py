@@ -10,13 +10,14 @@ workload's flexibility were each worth, net of the work given up.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from dcflex.errors import InfeasibleError, ScenarioError, SolverError
 from dcflex.model.build import build
 from dcflex.model.inputs import Inputs, prepare
 from dcflex.model.lp import LinearProgram
-from dcflex.model.solve import make_highs, run_highs
+from dcflex.model.solve import make_highs, run_highs, watch_progress
 from dcflex.model.twin import baseline_schedule
 from dcflex.results.counterfactuals import (
     CONTEXT_COLUMNS,
@@ -53,12 +54,15 @@ def _diagnosed(inputs: Inputs) -> InfeasibleError:
     return InfeasibleError(diagnose(inputs))
 
 
-def _solve(lp: LinearProgram, inputs: Inputs):
+def _solve(lp: LinearProgram, inputs: Inputs,
+           progress: Callable[[int], None] | None = None):
     """Solve the flexible LP; return the solution and the HiGHS object (None via Pyomo)."""
     opt = inputs.scenario.optimization
     try:
         if opt.solver == "highs":
             h = make_highs(lp, opt.time_limit_s)
+            if progress is not None:
+                watch_progress(h, progress)
             return run_highs(h, lp.num_col), h
         from dcflex.model.pyomo_view import solve_with_pyomo
 
@@ -104,7 +108,8 @@ def _rung_one(lp: LinearProgram, h, r0: Rung, r2: Rung, inputs: Inputs,
                 sol1.solve_seconds)
 
 
-def run_inputs(inputs: Inputs, counterfactuals: bool = True) -> Result:
+def run_inputs(inputs: Inputs, counterfactuals: bool = True,
+               progress: Callable[[int], None] | None = None) -> Result:
     """Build, solve and report prepared inputs (the second half of :func:`run`).
 
     Parameters
@@ -113,6 +118,8 @@ def run_inputs(inputs: Inputs, counterfactuals: bool = True) -> Result:
         Also price rung 1 of the ladder (one re-solve of the same model at most). Without
         it the result has no values (a feasibility probe, e.g. the SLO-headroom search,
         needs none).
+    progress : callable, optional
+        Called with HiGHS's simplex iteration count each time it logs progress.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -127,7 +134,7 @@ def run_inputs(inputs: Inputs, counterfactuals: bool = True) -> Result:
     lp = build(inputs)
     timings["build"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    sol, h = _solve(lp, inputs)
+    sol, h = _solve(lp, inputs, progress)
     timings["solve"] = time.perf_counter() - t0
     timings["highs_solve"] = sol.solve_seconds
     t0 = time.perf_counter()
@@ -168,13 +175,17 @@ def run_inputs(inputs: Inputs, counterfactuals: bool = True) -> Result:
     )
 
 
-def run(scenario: Scenario | str | Path) -> Result:
+def run(scenario: Scenario | str | Path, progress: Callable[[int], None] | None = None
+        ) -> Result:
     """Run one scenario with perfect foresight, plus its counterfactual ladder.
 
     Parameters
     ----------
     scenario : Scenario or path
         A validated scenario or the path of a scenario YAML file.
+    progress : callable, optional
+        Called with HiGHS's simplex iteration count each time it logs progress (every few
+        seconds of a long solve).
 
     Returns
     -------
@@ -195,6 +206,6 @@ def run(scenario: Scenario | str | Path) -> Result:
     t0 = time.perf_counter()
     inputs = prepare(scenario)
     t_prepare = time.perf_counter() - t0
-    result = run_inputs(inputs)
+    result = run_inputs(inputs, progress=progress)
     result.timings_s = {"prepare": t_prepare, **result.timings_s}
     return result

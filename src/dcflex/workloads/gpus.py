@@ -238,6 +238,27 @@ def gpu_type(name_or_spec: str | Mapping[str, Any] | GpuType) -> GpuType:
     return GpuType(**spec)
 
 
+def servers_for_it_mw(it_mw: float, gpu: GpuType) -> int:
+    """Whole servers whose full-load power fits in ``it_mw``.
+
+    Full load is every GPU at TDP plus the non-GPU part at full load and the server's share
+    of network and storage (``server_max_w + network_storage_w``). Rounded down, so the fleet
+    never draws more than the stated IT capacity (50 MW of 8×H100 servers at 8.82 kW each is
+    5,668 servers, 49.99 MW).
+
+    Raises
+    ------
+    ScenarioError
+        If not even one server fits.
+    """
+    per_server_w = gpu.server_max_w + gpu.network_storage_w
+    n = int(np.floor(it_mw * W_PER_MW / per_server_w + 1e-9))
+    if n < 1:
+        raise ScenarioError(f"{it_mw:g} MW holds no whole {gpu.name} server "
+                            f"({per_server_w / 1e3:g} kW at full load)", field="it_mw")
+    return n
+
+
 def fleet_power_mw(
     gpu: GpuType,
     n_servers: float,

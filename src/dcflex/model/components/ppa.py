@@ -103,8 +103,9 @@ def counted_mw(inputs: Inputs, import_mw: np.ndarray, export_mw: np.ndarray) -> 
     return np.minimum(prof, np.maximum(import_mw - export_mw, 0.0))
 
 
-def settlement_usd(inputs: Inputs, used_mw: np.ndarray) -> tuple[float, float]:
-    """What the contract costs and what it takes off the energy bill, USD.
+def settlement_per_step_usd(inputs: Inputs, used_mw: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """What the contract costs and what it takes off the energy bill, per step, USD.
 
     Parameters
     ----------
@@ -114,26 +115,34 @@ def settlement_usd(inputs: Inputs, used_mw: np.ndarray) -> tuple[float, float]:
 
     Returns
     -------
-    contract_usd : float
+    contract_usd : numpy.ndarray
         Strike × generation, minus the market value of generation the site did not take
         (virtual: (strike − market) × generation).
-    energy_credit_usd : float
+    energy_credit_usd : numpy.ndarray
         Market value of the metered MWh a physical PPA supplied (they pay the contract price,
         not the market price); 0 for the other kinds.
     """
     p: PpaParams | None = inputs.params.get(NAME)
+    zero = np.zeros(inputs.n_steps)
     if p is None:
-        return 0.0, 0.0
+        return zero, zero
     dt = inputs.step_hours
     prof = inputs.series["ppa_contracted_mw"].to_numpy()
     market = inputs.series["wholesale_price_usd_per_mwh"].to_numpy()
     strike = p.strike_usd_per_mwh
     if p.kind == "virtual":
-        return float(((strike - market) * prof).sum() * dt), 0.0
+        return (strike - market) * prof * dt, zero
     taken = used_mw / p.line_efficiency  # generation that left the plant for the site
-    contract = float((strike * prof - market * (prof - taken)).sum() * dt)
-    credit = float((market * used_mw).sum() * dt) if p.kind == "physical" else 0.0
+    contract = (strike * prof - market * (prof - taken)) * dt
+    credit = market * used_mw * dt if p.kind == "physical" else zero
     return contract, credit
+
+
+def settlement_usd(inputs: Inputs, used_mw: np.ndarray) -> tuple[float, float]:
+    """The period's totals of :func:`settlement_per_step_usd`: contract cost and energy
+    credit, USD."""
+    contract, credit = settlement_per_step_usd(inputs, used_mw)
+    return float(contract.sum()), float(credit.sum())
 
 
 def add_block(builder: ModelBuilder, inputs: Inputs) -> None:

@@ -38,6 +38,7 @@ from dcflex.model.components.workload_batch import add_batch_work, releases_fram
 from dcflex.model.lp import ModelBuilder
 from dcflex.model.prepared import Inputs, Prepared
 from dcflex.scenario import BatchClass, InferenceClass, Scenario, TrainingClass
+from dcflex.workloads.gpus import servers_for_it_mw
 from dcflex.workloads.powercap import upper_concave_hull
 
 NAME = "workload"
@@ -150,7 +151,9 @@ def design_it_mw(scenario: Scenario) -> float:
     """IT power of the whole fleet with every GPU at TDP (network and storage included), MW."""
     gpu = _gpu(scenario)
     per_server = gpu.server_max_w + gpu.network_storage_w
-    return sum(c.servers for c in scenario.workload.classes.values()) * per_server * W_TO_MW
+    servers = sum(c.servers if c.servers is not None else servers_for_it_mw(c.it_mw, gpu)
+                  for c in scenario.workload.classes.values())
+    return servers * per_server * W_TO_MW
 
 
 def _resolve_curve(cls: TrainingClass, name: str, scenario: Scenario):
@@ -202,12 +205,23 @@ def inference_utilization(cls: InferenceClass, name: str, ctx: SeriesContext) ->
     return util.clip(upper=1.0).rename(f"{field}.utilization")
 
 
+def _servers(it_mw: float, gpu, name: str, ctx: SeriesContext) -> int:
+    """Servers of a class sized in IT MW (:func:`~dcflex.workloads.gpus.servers_for_it_mw`)."""
+    try:
+        return servers_for_it_mw(it_mw, gpu)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.message, file=ctx.file,
+                            field=f"workload.classes.{name}.it_mw") from None
+
+
 def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
     """IT demand series of inference classes and the static parameters of every class."""
     gpu = _gpu(scenario)
     out = Prepared(params={"classes": {}, "releases": {}})
     for name, cls in scenario.workload.classes.items():
-        n_gpus = cls.servers * gpu.gpus_per_server
+        n_servers = cls.servers if cls.servers is not None else _servers(cls.it_mw, gpu, name,
+                                                                         ctx)
+        n_gpus = n_servers * gpu.gpus_per_server
         curve = None
         if isinstance(cls, TrainingClass):
             steps = cls.window_h / ctx.step_hours
@@ -221,11 +235,11 @@ def prepare(scenario: Scenario, ctx: SeriesContext) -> Prepared:
         params = ClassParams(
             name=name,
             kind=cls.kind,
-            n_servers=cls.servers,
+            n_servers=n_servers,
             n_gpus=n_gpus,
-            overhead_idle_mw=cls.servers * (gpu.server_overhead_idle_w
+            overhead_idle_mw=n_servers * (gpu.server_overhead_idle_w
                                             + gpu.network_storage_w) * W_TO_MW,
-            overhead_full_mw=cls.servers * (gpu.server_overhead_w
+            overhead_full_mw=n_servers * (gpu.server_overhead_w
                                             + gpu.network_storage_w) * W_TO_MW,
             gpu_idle_mw=n_gpus * gpu.idle_w * W_TO_MW,
             gpu_tdp_mw=n_gpus * gpu.tdp_w * W_TO_MW,

@@ -41,6 +41,8 @@ class Comparison:
     monthly_pue : pandas.DataFrame
         Local months x sites, energy-weighted PUE.
     rank_by : str
+    currency : str
+        The sites' common reporting currency (money columns are in it).
     """
 
     table: pd.DataFrame
@@ -48,25 +50,30 @@ class Comparison:
     failures: dict[str, str]
     monthly_pue: pd.DataFrame
     rank_by: str = "total_cost_usd"
+    currency: str = "USD"
 
     def ranked(self, rank_by: str, ascending: bool | None = None) -> pd.DataFrame:
         """The table ranked by another metric."""
         return rank_table(self.table, rank_by, ascending)
 
-    def write(self, out_dir: str | Path) -> list[Path]:
+    def write(self, out_dir: str | Path, png: bool = False) -> list[Path]:
         """Write ``compare.csv``, ``compare.parquet``, ``monthly_pue.csv``, ``failures.csv``
-        (if any), ``slo_headroom_events.csv`` (if any) and the three PNG plots."""
+        (if any), ``slo_headroom_events.csv`` (if any), ``report.html`` and, if ``png``, the
+        three PNG plots. Money columns are named in the reporting currency."""
+        from dcflex.results.currency import present_frame
         from dcflex.results.files import atomic_path
-        from dcflex.results.plots import save
+        from dcflex.studies.compare.report import write_compare_report
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
+        shown = present_frame(self.table, self.currency)
+        shown.attrs = dict(self.table.attrs)
         with atomic_path(out / "compare.csv") as tmp:
-            self.table.to_csv(tmp)
+            shown.to_csv(tmp)
         written.append(out / "compare.csv")
         with atomic_path(out / "compare.parquet") as tmp:
-            self.table.to_parquet(tmp)
+            shown.to_parquet(tmp)
         written.append(out / "compare.parquet")
         with atomic_path(out / "monthly_pue.csv") as tmp:
             self.monthly_pue.to_csv(tmp)
@@ -81,13 +88,22 @@ class Comparison:
             with atomic_path(out / "slo_headroom_events.csv") as tmp:
                 pd.concat(events, ignore_index=True).to_csv(tmp, index=False)
             written.append(out / "slo_headroom_events.csv")
-        if len(self.table):
-            written.append(save(plot_metric_bars(self.table), out / "metric_bars.png"))
-            written.append(save(plot_cost_emissions(self.table), out / "cost_emissions.png"))
-            # same site order (and so colours) as the other plots: the ranking
-            pue = self.monthly_pue[[c for c in self.table.index if c in self.monthly_pue]]
-            written.append(save(plot_monthly_pue(pue), out / "monthly_pue.png"))
+        written.append(write_compare_report(self, out / "report.html",
+                                            [p.name for p in written]))
+        if png and len(self.table):
+            written += self.write_pngs(out)
         return written
+
+    def write_pngs(self, out: Path) -> list[Path]:
+        """The three matplotlib plots as PNG files."""
+        from dcflex.results.plots import save
+
+        # same site order (and so colours) as the other plots: the ranking
+        pue = self.monthly_pue[[c for c in self.table.index if c in self.monthly_pue]]
+        return [save(plot_metric_bars(self.table, currency=self.currency),
+                     out / "metric_bars.png"),
+                save(plot_cost_emissions(self.table, self.currency), out / "cost_emissions.png"),
+                save(plot_monthly_pue(pue), out / "monthly_pue.png")]
 
 
 def _message(exc: BaseException) -> str:
@@ -96,6 +112,24 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, cf.process.BrokenProcessPool):
         return f"the worker process running this site died ({exc})"
     return f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _check_one_currency(entries: Sequence[SiteEntry]) -> None:
+    """Sites must report in one currency to share a table (checked before any site runs; a
+    site that does not load is left to fail in its own run)."""
+    from dcflex.studies.compare.worker import _load
+
+    currencies = set()
+    for entry in entries:
+        try:
+            currencies.add(_load(entry).currency)
+        except DcflexError:
+            continue
+    if len(currencies) > 1:
+        raise ScenarioError(
+            f"the sites report in different currencies ({', '.join(sorted(currencies))}); give "
+            "every site the same 'currency:' (with exchange_rates where its inputs are in "
+            "another) to compare them", field="currency")
 
 
 def compare(
@@ -146,6 +180,7 @@ def compare(
                             f"{', '.join(LOWER_IS_BETTER)}", field="rank_by")
     entries = _as_entries(scenarios)
     labels = _labels(entries)
+    _check_one_currency(entries)
     if processes is None:
         processes = min(len(entries), os.cpu_count() or 1)
     if processes < 1:
@@ -184,6 +219,7 @@ def compare(
                     except Exception as exc:  # noqa: BLE001 - report, keep the others
                         done(label, None, _message(exc))
     ordered = [summaries[lab] for lab in labels if lab in summaries]
+    currencies = sorted({s.currency for s in ordered})
     table = site_table(ordered)
     if len(table):
         table = rank_table(table, rank_by, ascending, emissions_basis)
@@ -191,4 +227,5 @@ def compare(
     pue.index.name = "month"
     return Comparison(table=table, summaries={s.label: s for s in ordered},
                       failures={lab: failures[lab] for lab in labels if lab in failures},
-                      monthly_pue=pue, rank_by=rank_by)
+                      monthly_pue=pue, rank_by=rank_by,
+                      currency=currencies[0] if currencies else "USD")

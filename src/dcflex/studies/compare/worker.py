@@ -43,6 +43,10 @@ class SiteSummary:
         The value split of the counterfactual ladder (``battery_value_usd``, ...), USD.
     warnings : list of str
         Good-grid-citizen warnings of the run.
+    currency : str
+        The scenario's reporting currency (every money metric is in it).
+    exchange_rates : str or None
+        The scenario's exchange rates in words, with date and source.
     """
 
     label: str
@@ -59,6 +63,8 @@ class SiteSummary:
     provenance: dict[str, str] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    currency: str = "USD"
+    exchange_rates: str | None = None
 
 
 def monthly_pue(schedule: pd.DataFrame, timezone: str) -> pd.Series:
@@ -134,5 +140,8 @@ def run_site(entry: SiteEntry, label: str) -> SiteSummary:
         provenance=result.provenance,
         values=result.values.as_dict(),
         warnings=list(result.warnings),
+        currency=scenario.currency,
+        exchange_rates=(None if scenario.exchange_rates is None
+                        else scenario.exchange_rates.describe()),
     )
 

@@ -44,13 +44,16 @@ The package holds four modules:
   the consolidated metrics table.
 - :mod:`~dcflex.studies.sweep.runner`: the per-variant task, the Dask client (local cluster
   or scheduler address), submission and progress; :func:`sweep` and :func:`run_sweep`.
-- :mod:`~dcflex.studies.sweep.report`: the plots of ``dcflex sweep-report``.
+- :mod:`~dcflex.studies.sweep.report`: ``report.html`` and the PNG plots of
+  ``dcflex sweep-report``.
 """
 
 from dcflex.studies.sweep.report import (
     axis_columns,
     plot_cost_vs_emissions,
     plot_metric_vs_axis,
+    store_currency,
+    write_sweep_report,
 )
 from dcflex.studies.sweep.runner import (
     LOCAL_CLUSTER_CONFIG,
@@ -116,7 +119,9 @@ __all__ = [
     "run_sweep",
     "run_variant",
     "sweep",
+    "store_currency",
     "sweep_from_dict",
     "variant_label",
     "write_manifest",
+    "write_sweep_report",
 ]

@@ -111,7 +111,7 @@ def run_variant(variant: Variant, store: str | Path, session: str = "") -> dict:
         with atomic_path(sched_path) as tmp:
             result.schedule.to_parquet(tmp)
         record["elapsed_s"] = time.perf_counter() - t0
-        doc = {**record, "params": variant.params,
+        doc = {**record, "params": variant.params, "currency": scen.currency,
                "metrics": result.metrics.as_dict(),
                "values": result.values.as_dict(),
                "units": {m.name: m.unit for m in (*result.metrics, *result.values)},
