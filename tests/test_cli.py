@@ -11,6 +11,7 @@ from conftest import base_dict
 from typer.testing import CliRunner
 
 from dcflex.cli import app
+from dcflex.results.files import MARKER
 from dcflex.results.files import atomic_path
 
 runner = CliRunner()
@@ -84,7 +85,9 @@ def test_run_writes_schedule_metrics_and_plots(tmp_path):
     for png in ("dispatch_week.png", "price_carbon_load.png", "monthly_peaks.png",
                 "battery_soc.png"):
         assert (out / png).stat().st_size > 1000
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+    # no temp files left: the only hidden file is the list of what the output set wrote
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_atomic_path_leaves_nothing_when_the_write_fails(tmp_path):

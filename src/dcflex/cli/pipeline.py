@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from dcflex.cli.common import check_output_dir, console, handle_errors, print_frame
+from dcflex.cli.common import check_output_dir, console, handle_errors, print_frame, writing
 from dcflex.results.files import write_text_atomic
 
 # Metrics shown in the run table (all are written to metrics.json).
@@ -38,8 +38,8 @@ def validate(files: list[Path] = typer.Argument(..., help="Scenario YAML files."
         try:
             s = load_scenario(f)
             n_files = check_data_files(s)
-            console.print(f"[green]ok[/] {f} ({s.name}, hash {s.scenario_hash()}, "
-                          f"{n_files} data files found)", highlight=False)
+            console.print(f"[green]ok[/] {escape(str(f))} ({escape(s.name)}, hash "
+                          f"{s.scenario_hash()}, {n_files} data files found)", highlight=False)
         except DcflexError as exc:
             failed += 1
             console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
@@ -59,7 +59,7 @@ def schema(out: Path | None = typer.Option(None, "--out", "-o", help="Write to t
         typer.echo(text)
     else:
         write_text_atomic(out, text)
-        console.print(f"wrote {out}")
+        console.print(f"wrote {out}", markup=False, highlight=False)
 
 
 @handle_errors
@@ -75,18 +75,19 @@ def inputs(
     from dcflex.scenario import load_scenario
 
     check_output_dir(out)
-    scen = load_scenario(file)
-    prepared = prepare(scen)
-    print_frame(prepared.summary(), title=f"{scen.name}: {prepared.n_steps} steps of "
-                f"{scen.period.step} from {scen.period.start} to {scen.period.end} (local)")
-    it_mwh = baseline_schedule(prepared)["it_power_mw"] * prepared.step_hours
-    source = ("constant facility.pue" if scen.facility.pue is not None
-              else f"{scen.facility.cooling} from weather")
-    console.print(f"annual PUE {annual_pue(it_mwh, prepared.series['pue']):.3f} "
-                  f"(energy-weighted over the IT load run as demanded; {source})",
-                  highlight=False)
-    path = plots.save(plots.inputs_overview(prepared), Path(out) / "inputs_overview.png")
-    console.print(f"wrote {path}")
+    with writing(out) as folder:
+        scen = load_scenario(file)
+        prepared = prepare(scen)
+        print_frame(prepared.summary(), title=f"{scen.name}: {prepared.n_steps} steps of "
+                    f"{scen.period.step} from {scen.period.start} to {scen.period.end} (local)")
+        it_mwh = baseline_schedule(prepared)["it_power_mw"] * prepared.step_hours
+        source = ("constant facility.pue" if scen.facility.pue is not None
+                  else f"{scen.facility.cooling} from weather")
+        console.print(f"annual PUE {annual_pue(it_mwh, prepared.series['pue']):.3f} "
+                      f"(energy-weighted over the IT load run as demanded; {source})",
+                      highlight=False)
+        plots.save(plots.inputs_overview(prepared), folder / "inputs_overview.png")
+    console.print(f"wrote {Path(out) / 'inputs_overview.png'}", markup=False, highlight=False)
 
 
 @handle_errors
@@ -109,18 +110,19 @@ def run(
         except ValueError:
             raise OptionError("--week", f"expected a local date such as 2023-07-10, got "
                                         f"{week!r}") from None
-    with console.status(f"solving {file} ..."):
-        result = run_scenario(file)
-    per_class = [m for m in result.comparison.index if m.startswith(
-        ("throughput_delivered__", "work_done_gpu_hours__", "slo_misses__"))]
-    table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]
-                                  + per_class]
-    print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual")
-    t = result.timings_s
-    console.print(
-        f"prepare {t['prepare']:.2f} s, build {t['build']:.2f} s, HiGHS {t['highs_solve']:.2f} s, "
-        f"metrics {t['metrics']:.2f} s; scenario hash {result.provenance['scenario_hash']}",
-        highlight=False,
-    )
-    written = write_outputs(result, out, week)
-    console.print(f"wrote {len(written)} files to {out}/")
+    with writing(out) as folder:
+        with console.status(f"solving {escape(str(file))} ..."):
+            result = run_scenario(file)
+        per_class = [m for m in result.comparison.index if m.startswith(
+            ("throughput_delivered__", "work_done_gpu_hours__", "slo_misses__"))]
+        table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]
+                                      + per_class]
+        print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual")
+        t = result.timings_s
+        console.print(
+            f"prepare {t['prepare']:.2f} s, build {t['build']:.2f} s, HiGHS "
+            f"{t['highs_solve']:.2f} s, metrics {t['metrics']:.2f} s; scenario hash "
+            f"{result.provenance['scenario_hash']}", highlight=False,
+        )
+        written = write_outputs(result, folder, week)
+    console.print(f"wrote {len(written)} files to {out}/", markup=False, highlight=False)

@@ -24,8 +24,19 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from dcflex.cli.common import check_output_dir, console, err_console, handle_errors, print_frame
+from dcflex.cli.common import (
+    check_output_dir,
+    console,
+    err_console,
+    handle_errors,
+    print_frame,
+    writing,
+)
 from dcflex.errors import DataError
+
+#: Sweeps with more variants than this run only with ``--yes`` (a typo in an axis can
+#: multiply a sweep a thousandfold).
+MAX_VARIANTS = 1_000
 
 # Metrics shown in the sweep tables.
 TABLE_METRICS = ("total_cost_usd", "emissions_average_t", "cfe_score", "peak_import_mw",
@@ -57,12 +68,21 @@ def sweep_command(
     resume: bool = typer.Option(
         False, "--resume", help="Keep the results in the store; run only missing/failed ones."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    yes: bool = typer.Option(
+        False, "--yes", help=f"Run a sweep of more than {MAX_VARIANTS:,} variants."),
 ) -> None:
     """Run every variant of a sweep (local processes, or a Dask cluster) into a result store.
 
     Exit code 1 if some variants failed (each is listed with its error), 130 if interrupted.
     """
-    from dcflex.studies.sweep import check_scheduler_address, expand, load_sweep, run_sweep
+    from dcflex.errors import OptionError
+    from dcflex.studies.sweep import (
+        check_scheduler_address,
+        count_variants,
+        expand,
+        load_sweep,
+        run_sweep,
+    )
 
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("--workers sizes the local cluster; an existing cluster "
@@ -71,6 +91,11 @@ def sweep_command(
     if scheduler is not None:
         check_scheduler_address(scheduler)
     spec = load_sweep(file)
+    n = count_variants(spec)
+    if n > MAX_VARIANTS and not yes:
+        # before expanding: validating 2.56 M variants alone takes hours
+        raise OptionError("--yes", f"{file} makes {n:,} variants, more than {MAX_VARIANTS:,}; "
+                                   "pass --yes to run them all")
     variants = expand(spec)
     store = out if out is not None else Path("out") / spec.name
     where = scheduler or (f"a local cluster of {workers} worker processes" if workers
@@ -92,7 +117,7 @@ def sweep_command(
                 title=f"{spec.name}: {outcome.n_done} of {len(table)} variants done")
     console.print(f"ran {len(outcome.ran)} (reused {len(outcome.skipped)}) in "
                   f"{outcome.elapsed_s:.1f} s; wrote {store / 'metrics.parquet'}",
-                  highlight=False)
+                  highlight=False, markup=False)
     _print_failures(table)
     if (table["status"] != "done").any():
         raise typer.Exit(1)
@@ -145,10 +170,11 @@ def sweep_report_command(
     if done.empty:
         console.print("no finished variants: nothing to plot")
         return
-    folder = out if out is not None else store / "plots"
-    written = [plots.save(plot_metric_vs_axis(table, axis, metrics),
-                          folder / f"metrics_vs_{_slug(axis)}.png") for axis in axes]
-    if {"total_cost_usd", "emissions_average_t"} <= set(table.columns) and axes:
-        written.append(plots.save(plot_cost_vs_emissions(table, color_by or axes[0]),
-                                  folder / "cost_vs_emissions.png"))
-    console.print(f"wrote {len(written)} plots to {folder}/", highlight=False)
+    target = out if out is not None else store / "plots"
+    with writing(target) as folder:
+        written = [plots.save(plot_metric_vs_axis(table, axis, metrics),
+                              folder / f"metrics_vs_{_slug(axis)}.png") for axis in axes]
+        if {"total_cost_usd", "emissions_average_t"} <= set(table.columns) and axes:
+            written.append(plots.save(plot_cost_vs_emissions(table, color_by or axes[0]),
+                                      folder / "cost_vs_emissions.png"))
+    console.print(f"wrote {len(written)} plots to {target}/", highlight=False, markup=False)

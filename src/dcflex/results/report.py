@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from dcflex.results.files import atomic_path, write_text_atomic
+from dcflex.results.files import atomic_path, write_json_atomic
 from dcflex.results.metrics import monthly_peaks
 from dcflex.results.result import Result
 
@@ -40,8 +39,7 @@ def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = 
         with atomic_path(out / name) as tmp:
             frame.to_parquet(tmp)
         written.append(out / name)
-    write_text_atomic(out / "metrics.json",
-                      json.dumps(metrics_document(result), indent=2, default=float))
+    write_json_atomic(out / "metrics.json", metrics_document(result))
     written.append(out / "metrics.json")
     with atomic_path(out / "comparison.csv") as tmp:
         result.comparison.to_csv(tmp)

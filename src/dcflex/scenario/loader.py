@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from dcflex.errors import ScenarioError
 from dcflex.scenario.paths import resolve_paths
 from dcflex.scenario.schema import Scenario
-from dcflex.scenario.yamlfile import parse_with_lines, read_text
+from dcflex.scenario.yamlfile import parse_with_lines, read_text, resolve_file
 
 
 def _form(mapping: dict) -> tuple:
@@ -66,7 +66,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[tuple, tup
             "must be the path of another scenario file", file=path, field="extends",
             line=lines.get(("extends",)),
         )
-    parent_path = (path.parent / parent).resolve()
+    parent_path = resolve_file(path.parent / parent, "extended scenario")
     if not parent_path.exists():
         raise ScenarioError(
             f"extended scenario file not found: {parent_path}",
@@ -144,7 +144,10 @@ def scenario_from_dict(data: dict, file: str | Path | None = None,
         return Scenario.model_validate(data)
     except ValidationError as exc:
         err = _pick_error(exc.errors())
-        loc = _clean_loc(tuple(err["loc"]), data)
+        # StrictModel's number checks run on the whole section and say which field in ctx
+        inner = (err.get("ctx") or {}).get("loc", ()) if err.get("type") in _SECTION_ERRORS \
+            else ()
+        loc = _clean_loc((*err["loc"], *inner), data)
         field = _format_loc(loc) or None
         where_file, line = str(file) if file else None, None
         if lines:
@@ -155,6 +158,10 @@ def scenario_from_dict(data: dict, file: str | Path | None = None,
                 where_file, line = lines[probe]
         message = _describe(err)
         raise ScenarioError(message, file=where_file, field=field, line=line) from None
+
+
+# Errors raised for a whole model that name the field in their context (series.field_error).
+_SECTION_ERRORS = ("dcflex_field",)
 
 
 def _pick_error(errors: list[dict]) -> dict:
@@ -174,6 +181,8 @@ def _pick_error(errors: list[dict]) -> dict:
 def _describe(err: dict) -> str:
     typ = err.get("type", "")
     got = err.get("input")
+    if typ in _SECTION_ERRORS:
+        return err["ctx"]["message"]
     if typ == "extra_forbidden":
         return "unknown field (check the spelling; 'dcflex schema' lists the fields)"
     if typ == "missing":
@@ -208,7 +217,7 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     ScenarioError
         With file, line, field path and what was expected.
     """
-    path = Path(path).resolve()
+    path = resolve_file(path, "scenario")
     data, lines = _load_raw(path, ())
     if overrides:
         data = deep_merge(data, overrides)

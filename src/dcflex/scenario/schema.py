@@ -12,13 +12,14 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dcflex.scenario.events import Events
 from dcflex.scenario.facility import Facility, Weather
 from dcflex.scenario.grid import Carbon, Grid, Tariff
+from dcflex.scenario.localtime import first_local_time_problem
 from dcflex.scenario.paths import relative_paths
-from dcflex.scenario.series import StrictModel
+from dcflex.scenario.series import Seed, StrictModel, field_error
 from dcflex.scenario.site import Optimization, Period, Site
 from dcflex.scenario.supply import Battery, Ppa, Solar, Wind
 from dcflex.scenario.workload import Workload
@@ -43,8 +44,16 @@ class Scenario(StrictModel):
     battery: Battery | None = None
     events: Events = Field(default_factory=Events)
     optimization: Optimization = Field(default_factory=Optimization)
-    seed: int = Field(0, description="Seed for every generator that does not set its own.")
+    seed: Seed = Field(0, description="Seed for every generator that does not set its own.")
     source_file: str | None = Field(None, description="Set by the loader; do not write it.")
+
+    @model_validator(mode="after")
+    def _local_times_exist(self) -> Scenario:
+        # naive date-times are the site's wall time: each must be one instant (no DST gap/overlap)
+        problem = first_local_time_problem(self, self.site.timezone)
+        if problem is not None:
+            raise field_error(*problem)
+        return self
 
     def scenario_hash(self) -> str:
         """Stable SHA-256 (16 hex digits) of the resolved scenario, without its file name."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dcflex.scenario.series import SeriesSpec, StrictModel
+from dcflex.scenario.series import Seed, SeriesSpec, StrictModel
 
 
 class GpuSpec(StrictModel):
@@ -37,7 +37,7 @@ class InferenceTrace(StrictModel):
 
     files: list[str] = Field(min_length=1, description="AzureLLMInferenceTrace_*.csv files.")
     mean_utilization: float = Field(gt=0, le=1, description="Mean GPU utilization (fraction).")
-    seed: int = 0
+    seed: Seed = 0
 
 
 class InferenceSynthetic(StrictModel):
@@ -45,7 +45,7 @@ class InferenceSynthetic(StrictModel):
 
     mean_utilization: float = Field(gt=0, le=1, description="Mean GPU utilization (fraction).")
     peak_to_mean: float = Field(1.5, ge=1, description="Peak / mean utilization.")
-    seed: int = 0
+    seed: Seed = 0
 
 
 class InferenceClass(StrictModel):
@@ -137,7 +137,7 @@ class BatchSynthetic(StrictModel):
     gpu_hours_per_day: float = Field(gt=0, description="Mean work released per day, GPU-h.")
     slack_factor: float = Field(2.0, ge=1, description="Deadline / longest job runtime.")
     max_window_h: float = Field(48.0, gt=0, description="Longest release-to-deadline span, h.")
-    seed: int = 0
+    seed: Seed = 0
 
 
 class BatchClass(StrictModel):
