@@ -19,11 +19,11 @@ from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.exceptions import TyperException
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,9 +52,8 @@ def handle_errors(func: F) -> F:
             with warnings.catch_warnings():
                 warnings.showwarning = note
                 return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException,
-                click.exceptions.Abort):
-            raise
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # usage errors and exits: Typer prints and exits as it should
         except KeyboardInterrupt:
             err_console.print("[bold red]interrupted[/] (Ctrl-C); nothing was written",
                               highlight=False)
