@@ -95,6 +95,7 @@ def run(
     file: Path = typer.Argument(..., help="Scenario YAML file."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
     week: str | None = typer.Option(None, help="Local start date of the plotted week."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Write the PNG plots."),
 ) -> None:
     """Optimize a scenario against its business-as-usual twin and write results."""
     import pandas as pd
@@ -124,5 +125,5 @@ def run(
             f"{t['highs_solve']:.2f} s, metrics {t['metrics']:.2f} s; scenario hash "
             f"{result.provenance['scenario_hash']}", highlight=False,
         )
-        written = write_outputs(result, folder, week)
+        written = write_outputs(result, folder, week, plots=plots)
     console.print(f"wrote {len(written)} files to {out}/", markup=False, highlight=False)

@@ -25,12 +25,10 @@ def metrics_document(result: Result) -> dict:
     }
 
 
-def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = None
-                  ) -> list[Path]:
+def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = None,
+                  plots: bool = True) -> list[Path]:
     """Write ``schedule.parquet``, ``baseline.parquet``, ``metrics.json``, ``comparison.csv``
-    and the PNG plots to ``out_dir``; return the paths written."""
-    from dcflex.results import plots
-
+    and (unless ``plots`` is False) the PNG plots to ``out_dir``; return the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -44,6 +42,14 @@ def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = 
     with atomic_path(out / "comparison.csv") as tmp:
         result.comparison.to_csv(tmp)
     written.append(out / "comparison.csv")
+    if plots:
+        written += _write_plots(result, out, week_start)
+    return written
+
+
+def _write_plots(result: Result, out: Path, week_start: str | None) -> list[Path]:
+    from dcflex.results import plots
+
     tz = result.scenario.site.timezone
     figs = {
         "dispatch_week.png": plots.dispatch_week(result.schedule, result.baseline, tz, week_start),
@@ -55,6 +61,4 @@ def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = 
     }
     if "battery_soc_mwh" in result.schedule:
         figs["battery_soc.png"] = plots.battery_soc(result.schedule, tz)
-    for name, fig in figs.items():
-        written.append(plots.save(fig, out / name))
-    return written
+    return [plots.save(fig, out / name) for name, fig in figs.items()]

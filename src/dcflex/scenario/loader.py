@@ -183,6 +183,10 @@ def _describe(err: dict) -> str:
     got = err.get("input")
     if typ in _SECTION_ERRORS:
         return err["ctx"]["message"]
+    if typ == "too_short":
+        ctx = err.get("ctx", {})
+        n = ctx.get('min_length')
+        return f"expected at least {n} item{'' if n == 1 else 's'}, got {ctx.get('actual_length')}"
     if typ == "extra_forbidden":
         return "unknown field (check the spelling; 'dcflex schema' lists the fields)"
     if typ == "missing":

@@ -19,7 +19,9 @@ class Site(StrictModel):
     latitude_deg: float = Field(ge=-90, le=90, description="Latitude, degrees north.")
     longitude_deg: float = Field(ge=-180, le=180, description="Longitude, degrees east.")
     timezone: str = Field(description="IANA time zone of the site, e.g. 'America/Los_Angeles'.")
-    altitude_m: float = Field(0.0, description="Altitude above sea level, m.")
+    altitude_m: float = Field(
+        0.0, ge=-450, le=8850,
+        description="Altitude above sea level, m (from the Dead Sea shore to Everest).")
 
     @field_validator("timezone")
     @classmethod

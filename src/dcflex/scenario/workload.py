@@ -153,7 +153,8 @@ class BatchClass(StrictModel):
         None, ge=0, description="Daily release at local midnight, GPU-hours per day."
     )
     deadline_h: float = Field(24.0, gt=0, description="Deadline after each daily release, h.")
-    releases: list[BatchRelease] | None = Field(None, description="Explicit releases.")
+    releases: list[BatchRelease] | None = Field(
+        None, min_length=1, description="Explicit releases (at least one).")
     trace: BatchTrace | None = Field(None, description="Releases from a GPU job trace.")
     synthetic: BatchSynthetic | None = Field(None, description="Seeded Philly-like releases.")
 
