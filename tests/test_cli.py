@@ -11,8 +11,7 @@ from conftest import base_dict
 from typer.testing import CliRunner
 
 from dcflex.cli import app
-from dcflex.results.files import MARKER
-from dcflex.results.files import atomic_path
+from dcflex.results.files import MARKER, atomic_path
 
 runner = CliRunner()
 

@@ -32,8 +32,9 @@ from dcflex.errors import DcflexError, DcflexWarning, InfeasibleError, OptionErr
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji codes off: ":100:" in "file.yaml:100: ..." must stay a line number
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 def handle_errors(func: F) -> F:

@@ -103,7 +103,7 @@ def headroom(
     thresholds = seasonal_thresholds(demand, tz=tz)
     table = headroom_table(demand, fractions, thresholds)
 
-    console = Console()
+    console = Console(emoji=False)
     console.print(f"[bold]{escape(ba)}[/bold] {escape(path.name)}: {demand.index[0]} .. "
                   f"{demand.index[-1]}, {len(demand)} hours; " + "; ".join(notes))
     console.print(

@@ -39,7 +39,8 @@ def validate(files: list[Path] = typer.Argument(..., help="Scenario YAML files."
             s = load_scenario(f)
             n_files = check_data_files(s)
             console.print(f"[green]ok[/] {escape(str(f))} ({escape(s.name)}, hash "
-                          f"{s.scenario_hash()}, {n_files} data files found)", highlight=False)
+                          f"{s.scenario_hash()}, {n_files} data files found)", highlight=False,
+                          soft_wrap=True)
         except DcflexError as exc:
             failed += 1
             console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,

@@ -222,6 +222,7 @@ def run_highs(h: highspy.Highs, n_cols: int) -> Solution:
         raise InfeasibleError([])
     if status == highspy.HighsModelStatus.kTimeLimit:
         limit = h.getOptionValue("time_limit")
+        limit = limit[1] if isinstance(limit, tuple) else limit  # (status, value) in highspy 1.16
         raise SolverError(f"HiGHS reached its time limit ({limit:g} s, "
                           "optimization.time_limit_s) before an optimum")
     if status != highspy.HighsModelStatus.kOptimal:

@@ -90,6 +90,11 @@ _UNION_TAGS = {"inference", "training", "batch", "number", "file", "generator", 
                "FileSeries", "GeneratedSeries", "GpuSpec", "literal['wholesale']"}
 
 
+def _is_tag(item: Any) -> bool:
+    """A union branch's tag: a known one, or the repr of a generic type (``list[...]``)."""
+    return isinstance(item, str) and (item in _UNION_TAGS or "[" in item)
+
+
 def _clean_loc(loc: tuple, data: Any) -> tuple:
     """Drop pydantic's union-branch tags from an error location, keeping field names.
 
@@ -102,7 +107,7 @@ def _clean_loc(loc: tuple, data: Any) -> tuple:
     for i, item in enumerate(loc):
         deeper = i + 1 < len(loc)
         in_dict = isinstance(node, dict) and item in node
-        if in_dict and deeper and item in _UNION_TAGS and not tag_skipped and not isinstance(
+        if in_dict and deeper and _is_tag(item) and not tag_skipped and not isinstance(
             node[item], dict | list
         ):
             # a scalar cannot hold the rest of the path: this is a tag, not the key
@@ -112,7 +117,7 @@ def _clean_loc(loc: tuple, data: Any) -> tuple:
             out.append(item)
             node = node[item]
             tag_skipped = False
-        elif isinstance(item, str) and item in _UNION_TAGS and not tag_skipped:
+        elif _is_tag(item) and not tag_skipped:
             tag_skipped = True
         else:
             out.append(item)
