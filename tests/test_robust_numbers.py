@@ -143,7 +143,7 @@ def test_nan_cost_that_used_to_hang_highs_exits_2_at_once(tmp_path):
 
 
 def test_a_cost_beyond_highs_limits_names_the_section(tmp_path):
-    # finite, valid for the schema, but 1e300 USD/MWh overflows HiGHS's infinite cost (1e20)
+    # finite, valid for the schema, but 1e300 USD/MWh is beyond what HiGHS solves (LP_LIMIT)
     d = set_path(base(), "tariff.adder_usd_per_mwh", 1e300)
     result = runner.invoke(app, ["run", str(write(tmp_path, d)), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and "Traceback" not in result.output
@@ -164,6 +164,9 @@ def test_builder_blames_the_component_that_added_a_value():
         b.add_variables("y_mw", lb=np.inf)
     with pytest.raises(ModelValueError, match="^grid: coefficient of x_mw in c is 1e"):
         b.add_constraints("c", [(x, 1e16)], ub=1.0)
+    with pytest.raises(ModelValueError, match="^grid: upper bound of z_mw is 1e[+]19"):
+        b.add_variables("z_mw", ub=1e19)  # finite but beyond LP_LIMIT: HiGHS ends "Unknown"
+    assert b.add_variables("free_mw", lb=-np.inf, ub=np.inf).size == 3
 
 
 def test_lp_is_checked_before_highs_with_block_and_source():

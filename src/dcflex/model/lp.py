@@ -29,33 +29,47 @@ LEDGERS = ("cost_usd", "emissions_avg_t", "emissions_marginal_t", "value_usd", "
 # What HiGHS accepts (HiGHS 1.16 option defaults, https://ergo-code.github.io/HiGHS/stable/
 # options/definitions/): bounds at or beyond ``infinite_bound`` (1e20) count as infinite, and
 # ``passModel`` fails on matrix values at or beyond ``large_matrix_value`` (1e15). A NaN
-# anywhere is accepted silently and can keep the simplex spinning for ever.
+# anywhere is accepted silently and can keep the simplex spinning for ever. Well below those
+# limits, finite values of 1e19 (a battery of 1e20 MWh) already end the simplex in status
+# "Unknown" or an error: with HiGHS's feasibility tolerance of 1e-7, values beyond LP_LIMIT
+# leave too few significant digits. The largest values of real sites are near 1e7 (USD per
+# MW-month of a peak, GPU-hours per release).
 HIGHS_INFINITY = 1e20
-HIGHS_LARGE_MATRIX_VALUE = 1e15
+#: Largest finite cost or bound dcflex hands to HiGHS.
+LP_LIMIT = 1e12
+#: Largest matrix coefficient dcflex hands to HiGHS (coefficients are unit conversions and
+#: efficiencies, near 1; a server count or a GPU count at most ~1e6).
+COEFFICIENT_LIMIT = 1e9
 
 
 def array_problem(values: np.ndarray, kind: str) -> tuple[int, float] | None:
     """(position, value) of the first entry HiGHS cannot take as a ``kind``, or None.
 
-    ``kind`` is ``"cost"`` (finite, below :data:`HIGHS_INFINITY` in size), ``"lower bound"``
-    (not NaN, below +:data:`HIGHS_INFINITY`; -inf allowed), ``"upper bound"`` (not NaN, above
-    -:data:`HIGHS_INFINITY`; +inf allowed) or ``"coefficient"`` (finite, below
-    :data:`HIGHS_LARGE_MATRIX_VALUE` in size).
+    ``kind`` is ``"cost"`` (finite, at most :data:`LP_LIMIT` in size), ``"lower bound"`` (at
+    most :data:`LP_LIMIT` in size, or -inf, i.e. at or below -:data:`HIGHS_INFINITY`),
+    ``"upper bound"`` (at most :data:`LP_LIMIT` in size, or +inf) or ``"coefficient"``
+    (finite, at most :data:`COEFFICIENT_LIMIT` in size).
     """
     v = np.asarray(values, dtype=float)
     with np.errstate(invalid="ignore"):
+        small = np.abs(v) <= LP_LIMIT
         if kind == "cost":
-            bad = ~(np.abs(v) < HIGHS_INFINITY)
+            good = small
         elif kind == "lower bound":
-            bad = ~(v < HIGHS_INFINITY)
+            good = small | (v <= -HIGHS_INFINITY)
         elif kind == "upper bound":
-            bad = ~(v > -HIGHS_INFINITY)
+            good = small | (v >= HIGHS_INFINITY)
         elif kind == "coefficient":
-            bad = ~(np.abs(v) < HIGHS_LARGE_MATRIX_VALUE)
+            good = np.abs(v) <= COEFFICIENT_LIMIT
         else:
             raise ValueError(f"unknown kind {kind!r}")
-    where = np.flatnonzero(bad)
+    where = np.flatnonzero(~good)
     return (int(where[0]), float(v[where[0]])) if len(where) else None
+
+
+def limit_of(kind: str) -> float:
+    """The size limit :func:`array_problem` applies to ``kind``."""
+    return COEFFICIENT_LIMIT if kind == "coefficient" else LP_LIMIT
 
 
 class ModelValueError(ValueError):
@@ -226,7 +240,7 @@ class ModelBuilder:
         where = (f" at {self.index[i]:%Y-%m-%d %H:%M} UTC" if per_step and i < len(self.index)
                  else f" (entry {i})" if np.size(values) > 1 else "")
         raise ModelValueError(self.source, f"{kind} of {what} is {value:g}{where}; expected a "
-                              f"finite number below {HIGHS_INFINITY:g} in size (check the "
+                              f"finite number of at most {limit_of(kind):g} in size (check the "
                               "values and units of this section)")
 
     def add_variables(

@@ -25,7 +25,7 @@ import highspy
 import numpy as np
 
 from dcflex.errors import InfeasibleError, ScenarioError, SolverError
-from dcflex.model.lp import HIGHS_INFINITY, LinearProgram, array_problem
+from dcflex.model.lp import LinearProgram, array_problem, limit_of
 
 
 @dataclass
@@ -121,9 +121,9 @@ def check_lp(lp: LinearProgram) -> None:
             col = int(np.searchsorted(A.indptr, k, side="right") - 1)
             row_what, source = _where(lp, row=int(A.indices[k]))
             what = f"{_where(lp, col=col)[0]} in {row_what}"
-        raise ScenarioError(f"{kind} of {what} is {value:g}; HiGHS needs a finite number below "
-                            f"{HIGHS_INFINITY:g} in size (check the values and units of this "
-                            "section)", file=lp.source_file, field=source or None)
+        raise ScenarioError(f"{kind} of {what} is {value:g}; expected a finite number of at "
+                            f"most {limit_of(kind):g} in size (check the values and units of "
+                            "this section)", file=lp.source_file, field=source or None)
     if not np.isfinite(lp.offset):
         raise ScenarioError(f"constant cost is {lp.offset:g}; expected a finite number",
                             file=lp.source_file)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import types
 import typing
+from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -41,6 +42,14 @@ def _no_nan(value: float) -> float:
         raise PydanticCustomError("finite_number", "expected a number, got NaN")
     return value
 
+
+#: Longest duration a window, deadline or horizon field takes, h (eleven years: longer than any
+#: period of at most :data:`dcflex.scenario.site.MAX_STEPS` hourly steps; pandas' Timedelta
+#: itself ends near 2.56 million hours).
+MAX_HOURS = 100_000.0
+
+Hours = Annotated[float, Field(gt=0, le=MAX_HOURS)]
+"""A positive duration in hours, at most :data:`MAX_HOURS`."""
 
 Seed = Annotated[int, Field(ge=0, description="Random seed (a non-negative integer); same seed, "
                                               "same numbers.")]
@@ -70,6 +79,18 @@ def _annotation_kind(annotation: Any) -> tuple[bool, bool]:
         return False, False
     kinds = [_annotation_kind(a) for a in args if a is not Ellipsis]
     return any(k[0] for k in kinds), any(k[1] for k in kinds)
+
+
+@cache
+def _is_time(annotation: Any) -> bool:
+    """True for ``date``/``datetime`` fields (optional or not)."""
+    if annotation in (date, datetime):
+        return True
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _is_time(args[0])
+    return origin in (typing.Union, types.UnionType) and len(args) == 1 and _is_time(args[0])
 
 
 def _number_problem(value: Any, loc: tuple, into_dicts: bool) -> tuple[tuple, Any] | None:
@@ -127,7 +148,13 @@ class StrictModel(BaseModel):
             return data
         for name, value in data.items():
             field = cls.model_fields.get(name) if isinstance(name, str) else None
-            if field is None or value is None or isinstance(value, str | float):
+            if field is None or value is None or isinstance(value, str):
+                continue
+            if isinstance(value, int | float) and _is_time(field.annotation):
+                # pydantic would read a number as seconds since 1970
+                raise field_error((name,), "expected a date (2023-07-27) or a local date and "
+                                  f"time (2023-07-27 15:00), got {value!r}")
+            if isinstance(value, float):
                 continue
             accepts_bool, has_model = _annotation_kind(field.annotation)
             found = _number_problem(value, (name,), into_dicts=not has_model)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dcflex.scenario.series import Seed, SeriesSpec, StrictModel
+from dcflex.scenario.series import Hours, Seed, SeriesSpec, StrictModel
 
 
 class GpuSpec(StrictModel):
@@ -83,7 +83,7 @@ class TrainingClass(StrictModel):
 
     kind: Literal["training"] = "training"
     servers: int = Field(gt=0, description="Servers dedicated to this class.")
-    curve: str | list[tuple[float, float]] = Field(
+    curve: str | Annotated[list[tuple[float, float]], Field(min_length=2)] = Field(
         "default",
         description=(
             "Power-cap -> throughput curve: a family name or points [[gpu_power_fraction,"
@@ -93,7 +93,7 @@ class TrainingClass(StrictModel):
     min_throughput: float = Field(
         0.0, ge=0, le=1, description="SLO tier: minimum average throughput over each window."
     )
-    window_h: float = Field(24.0, gt=0, description="Length of the SLO averaging window, h.")
+    window_h: Hours = Field(24.0, description="Length of the SLO averaging window, h.")
     value_usd_per_gpu_hour: float = Field(
         2.0,
         ge=0,
@@ -127,7 +127,7 @@ class BatchTrace(StrictModel):
     tz: str = Field("UTC", description="Time zone of the trace's naive timestamps.")
     utilization: float = Field(0.5, gt=0, le=1, description="Mean share of the class's GPUs.")
     slack_factor: float = Field(2.0, ge=1, description="Deadline / longest job runtime.")
-    max_window_h: float = Field(48.0, gt=0, description="Longest release-to-deadline span, h.")
+    max_window_h: Hours = Field(48.0, description="Longest release-to-deadline span, h.")
 
 
 class BatchSynthetic(StrictModel):
@@ -136,7 +136,7 @@ class BatchSynthetic(StrictModel):
     generator: Literal["philly"] = "philly"
     gpu_hours_per_day: float = Field(gt=0, description="Mean work released per day, GPU-h.")
     slack_factor: float = Field(2.0, ge=1, description="Deadline / longest job runtime.")
-    max_window_h: float = Field(48.0, gt=0, description="Longest release-to-deadline span, h.")
+    max_window_h: Hours = Field(48.0, description="Longest release-to-deadline span, h.")
     seed: Seed = 0
 
 
@@ -152,7 +152,7 @@ class BatchClass(StrictModel):
     gpu_hours_per_day: float | None = Field(
         None, ge=0, description="Daily release at local midnight, GPU-hours per day."
     )
-    deadline_h: float = Field(24.0, gt=0, description="Deadline after each daily release, h.")
+    deadline_h: Hours = Field(24.0, description="Deadline after each daily release, h.")
     releases: list[BatchRelease] | None = Field(
         None, min_length=1, description="Explicit releases (at least one).")
     trace: BatchTrace | None = Field(None, description="Releases from a GPU job trace.")
