@@ -46,6 +46,14 @@ def assert_whole_set(out, name: str, steps: int, plots: bool) -> None:
     assert set(json.loads((out / MARKER).read_text())["files"]) == names - {MARKER}
 
 
+def run_into(out, scen, name: str, steps: int, plots: bool = False) -> None:
+    """``dcflex run`` (in this process) succeeds and leaves exactly its set in ``out``."""
+    result = runner.invoke(app, ["run", str(scen), "-o", str(out)]
+                           + ([] if plots else ["--no-plots"]))
+    assert result.exit_code == 0, result.output
+    assert_whole_set(out, name, steps, plots)
+
+
 def wait_for(proc: subprocess.Popen, marker: str) -> None:
     """Read the process's output until the line ``marker`` (fail if it ends first)."""
     for line in proc.stdout:
@@ -60,12 +68,9 @@ def leftovers(folder) -> list[str]:
 
 def test_a_run_replaces_the_previous_set_whole(tmp_path):
     out = tmp_path / "out"
-    a, b = scenario(tmp_path, "a", 3), scenario(tmp_path, "b", 2)
-    assert runner.invoke(app, ["run", str(a), "-o", str(out)]).exit_code == 0
-    assert_whole_set(out, "a", 72, plots=True)
+    run_into(out, scenario(tmp_path, "a", 3), "a", 72, plots=True)
     # the next set has no plots: a's PNGs must not survive next to b's tables
-    assert runner.invoke(app, ["run", str(b), "-o", str(out), "--no-plots"]).exit_code == 0
-    assert_whole_set(out, "b", 48, plots=False)
+    run_into(out, scenario(tmp_path, "b", 2), "b", 48)
     assert leftovers(tmp_path) == []
 
 
@@ -84,8 +89,7 @@ def test_a_folder_with_other_files_is_refused_and_kept(tmp_path):
 
 def test_a_failed_run_leaves_the_folder_as_it_was(tmp_path):
     out = tmp_path / "out"
-    assert runner.invoke(app, ["run", str(scenario(tmp_path, "a", 1)), "-o", str(out),
-                               "--no-plots"]).exit_code == 0
+    run_into(out, scenario(tmp_path, "a", 1), "a", 24)
     d = base()
     d["grid"]["import_limit_mw"] = 0.01  # far below the must-serve load: infeasible, exit 3
     result = runner.invoke(app, ["run", str(write(tmp_path, d)), "-o", str(out)])
@@ -109,8 +113,7 @@ MARKED_WRITE = (
 
 def test_sigkill_while_writing_keeps_the_old_set_and_the_next_run_cleans_up(tmp_path):
     out = tmp_path / "out"
-    old = scenario(tmp_path, "old", 1)
-    assert runner.invoke(app, ["run", str(old), "-o", str(out), "--no-plots"]).exit_code == 0
+    run_into(out, scenario(tmp_path, "old", 1), "old", 24)
     new = scenario(tmp_path, "new", 3)
     proc = subprocess.Popen([PYTHON, "-c", MARKED_WRITE, "run", str(new), "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -131,8 +134,7 @@ def test_sigkill_while_writing_keeps_the_old_set_and_the_next_run_cleans_up(tmp_
     assert (tmp / "metrics.json").exists() and not (tmp / MARKER).exists()
     assert_whole_set(out, "old", 24, plots=False)
     # the next writer of the same folder removes what the killed one left
-    assert runner.invoke(app, ["run", str(new), "-o", str(out), "--no-plots"]).exit_code == 0
-    assert_whole_set(out, "new", 72, plots=False)
+    run_into(out, new, "new", 72)
     assert leftovers(tmp_path) == []
 
 

@@ -24,14 +24,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from dcflex.cli.common import (
-    check_output_dir,
-    console,
-    err_console,
-    handle_errors,
-    print_frame,
-    writing,
-)
+from dcflex.cli.common import check_output_dir, console, err_console, handle_errors, print_frame
 from dcflex.errors import DataError
 
 #: Sweeps with more variants than this run only with ``--yes`` (a typo in an axis can
@@ -139,6 +132,7 @@ def sweep_report_command(
         None, "--color-by", help="Axis colouring the cost-vs-emissions plot (default: first)."),
 ) -> None:
     """Print a sweep's metrics table and write plots (metric vs each axis, cost vs emissions)."""
+    from dcflex.cli.common import writing
     from dcflex.results import plots
     from dcflex.studies.sweep import (
         BAU_PREFIX,
