@@ -237,3 +237,14 @@ def test_strict_json_writer():
     text = to_strict_json({"a": float("nan"), "b": [float("inf"), 1.5], "c": 2})
     assert json.loads(text, parse_constant=lambda t: pytest.fail(t)) == {
         "a": None, "b": [None, 1.5], "c": 2}
+
+
+def test_output_set_through_a_symbolic_link(tmp_path):
+    real = tmp_path / "real"
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    for text in ("1", "2"):
+        with output_set(link) as folder:
+            (folder / "x.txt").write_text(text)
+    assert link.is_symlink() and (link / "x.txt").read_text() == "2"
+    assert (real / "x.txt").read_text() == "2" and leftovers(tmp_path) == []

@@ -187,6 +187,8 @@ def _remove_stale(parent: Path, name: str) -> list[Path]:
 
 
 def _check_replaceable(target: Path, option: str) -> None:
+    if target.exists() and not target.is_dir():
+        raise OptionError(option, f"expected a folder, but {target} is a file")
     foreign = _foreign_entry(target)
     if foreign is not None:
         raise OptionError(option, f"{target} holds {foreign!r}, which dcflex did not write "
@@ -212,7 +214,8 @@ def output_set(target: str | Path, option: str = "--out") -> Iterator[Path]:
         If another process is writing ``target`` (checked at once, before any work), or if
         ``target`` holds files no dcflex output set wrote.
     """
-    target = Path(os.path.abspath(target))
+    # through symbolic links: the folder a link points to is replaced, the link stays
+    target = Path(os.path.realpath(target))
     if target.parent == target:
         raise OptionError(option, f"cannot replace {target} (a file system root)")
     parent, name = target.parent, target.name
