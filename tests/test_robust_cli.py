@@ -152,6 +152,17 @@ def test_sweep_above_the_variant_threshold_asks_for_yes(tmp_path):
     assert not (tmp_path / "st").exists()
 
 
+def test_nan_sweep_axis_value_is_refused_before_any_worker_starts(tmp_path):
+    # one NaN axis value used to stall a sweep worker in HiGHS for ever
+    scen = write(tmp_path, base())
+    path = write(tmp_path, "base: s.yaml\naxes:\n  tariff.adder_usd_per_mwh: [12, .nan]\n",
+                 "sweep.yaml")
+    line = one_line_error(runner.invoke(app, ["sweep", str(path), "-o", str(tmp_path / "st")]))
+    assert line == (f"error: {path} tariff.adder_usd_per_mwh: variant "
+                    "[tariff.adder_usd_per_mwh=nan]: expected a finite number, got nan")
+    assert scen.exists() and not (tmp_path / "st").exists()
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_simulate_horizon_nan(tmp_path, value):
     line = one_line_error(runner.invoke(app, ["simulate", str(write(tmp_path, base())),
