@@ -12,7 +12,7 @@ from conftest import base_dict
 from typer.testing import CliRunner
 
 from dcflex.cli import app
-from dcflex.results.files import atomic_path
+from dcflex.results.files import MARKER, atomic_path
 
 runner = CliRunner()
 
@@ -103,7 +103,9 @@ def test_run_writes_schedule_metrics_and_plots(tmp_path):
     for png in ("dispatch_week.png", "price_carbon_load.png", "monthly_peaks.png",
                 "battery_soc.png"):
         assert (out / png).stat().st_size > 1000
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+    # no temp files left: the only hidden file is the list of what the output set wrote
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [MARKER]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_atomic_path_leaves_nothing_when_the_write_fails(tmp_path):
@@ -203,13 +205,17 @@ def test_validate_recognises_scenario_sites_sweep_and_fleet_files(tmp_path):
                            terminal_width=200)
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert "scenario hand" in out and "48 steps prepared" in out
-    assert "sites file, 2 sites prepared: hand, twice" in out
-    assert "sweep file sw, 2 variants prepared" in out
+    assert "scenario hand" in out and "48 steps, data files found" in out
+    assert "sites file, 2 sites checked: hand, twice" in out
+    assert "sweep file sw, 2 variants checked" in out
     assert "fleet file" in out
+    deep = runner.invoke(app, ["validate", "--data", path], terminal_width=200)
+    assert deep.exit_code == 0 and "48 steps prepared" in " ".join(deep.output.split())
 
 
-def test_validate_checks_data_coverage_and_tou_gaps_as_run_does(tmp_path):
+def test_validate_checks_tou_gaps_and_with_data_coverage_as_run_does(tmp_path):
+    """A rate table is checked by the light validate; a data file that stops short only with
+    --data (which reads every file as run does)."""
     d = yaml.safe_load(Path(small_scenario(tmp_path)).read_text())
     d["tariff"] = {"tou": [{"price_usd_per_mwh": 80, "hours": [16, 21]}]}
     (tmp_path / "tou.yaml").write_text(yaml.safe_dump(d))
@@ -221,7 +227,13 @@ def test_validate_checks_data_coverage_and_tou_gaps_as_run_does(tmp_path):
                                                 "column": "price", "time_column": "time",
                                                 "unit": "USD/MWh"}}
     (tmp_path / "short.yaml").write_text(yaml.safe_dump(d))
-    result = runner.invoke(app, ["validate", str(tmp_path / "tou.yaml"),
+    light = runner.invoke(app, ["validate", str(tmp_path / "tou.yaml"),
+                                str(tmp_path / "short.yaml")], terminal_width=250)
+    assert light.exit_code == 2
+    lines = [" ".join(x.split()) for x in light.output.split("error:")[1:]]
+    assert len(lines) == 1 and "tariff.tou: time-of-use periods leave" in lines[0]
+    assert "ok " in light.output and "short.yaml" in light.output
+    result = runner.invoke(app, ["validate", "--data", str(tmp_path / "tou.yaml"),
                                  str(tmp_path / "short.yaml")], terminal_width=250)
     assert result.exit_code == 2
     lines = [" ".join(x.split()) for x in result.output.split("error:")[1:]]

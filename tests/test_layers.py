@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import dcflex
 
 PACKAGE_DIR = Path(dcflex.__file__).parent
@@ -165,15 +167,17 @@ def _modules_loaded_by(args: list[str]) -> set[str]:
     return set(marker[0].split()[1:])
 
 
-def test_help_stays_light():
-    loaded = _modules_loaded_by(["--help"])
-    assert not loaded, f"dcflex --help imported {sorted(loaded)}"
+@pytest.mark.parametrize("args", [["--help"], ["validate", "scenarios/example.yaml",
+                                              "scenarios/sites/caiso.yaml"]])
+def test_help_and_validate_stay_light(args):
+    loaded = _modules_loaded_by(args)
+    assert not loaded, f"dcflex {' '.join(args)} imported {sorted(loaded)}"
 
 
-def test_validate_prepares_without_plotting_or_solving_libraries():
-    """validate prepares the inputs as run does (pvlib for weather and PV), but loads no
-    plotting, cluster or modelling library."""
-    loaded = _modules_loaded_by(["validate", "scenarios/example.yaml",
+def test_validate_with_data_prepares_without_plotting_or_solving_libraries():
+    """validate --data prepares the inputs as run does (pvlib for weather and PV), but loads
+    no plotting, cluster or modelling library; the probe sees pvlib when it is loaded."""
+    loaded = _modules_loaded_by(["validate", "--data", "scenarios/example.yaml",
                                  "scenarios/sites/caiso.yaml"])
     assert not loaded & {"matplotlib", "dask", "distributed", "pyomo"}, sorted(loaded)
     assert "pvlib" in loaded  # it did prepare the weather-driven inputs

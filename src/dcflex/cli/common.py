@@ -2,13 +2,17 @@
 
 Every command body runs inside :func:`handle_errors`: a :class:`~dcflex.errors.DcflexError`
 becomes one red line on stderr and the error's exit code (2 bad input, 3 infeasible,
-4 solver failure), never a traceback.
+4 solver failure), never a traceback. Ctrl-C prints one line and exits with 130 (128 +
+SIGINT, the shell convention); an unexpected exception prints one line naming its type and
+where it arose, exit 1 (``DCFLEX_TRACEBACK=1`` shows the traceback instead).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -19,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.exceptions import TyperException
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,8 +32,9 @@ from dcflex.errors import DcflexError, DcflexWarning, InfeasibleError, OptionErr
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji codes off: ":100:" in "file.yaml:100: ..." must stay a line number
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 def handle_errors(func: F) -> F:
@@ -43,9 +49,16 @@ def handle_errors(func: F) -> F:
                               soft_wrap=True)
 
         try:
+            _finite_options(kwargs)
             with warnings.catch_warnings():
                 warnings.showwarning = note
                 return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # usage errors and exits: Typer prints and exits as it should
+        except KeyboardInterrupt:
+            err_console.print("[bold red]interrupted[/] (Ctrl-C); nothing was written",
+                              highlight=False)
+            raise typer.Exit(130) from None
         except InfeasibleError as exc:
             err_console.print(f"[bold red]infeasible:[/] {escape('; '.join(exc.diagnosis))}",
                               highlight=False, soft_wrap=True)
@@ -62,8 +75,67 @@ def handle_errors(func: F) -> F:
             err_console.print(f"[bold red]error:[/] {escape(where + what)}", highlight=False,
                               soft_wrap=True)
             raise typer.Exit(2) from None
+        except RuntimeError as exc:
+            # pathlib's resolve() reports a loop of symbolic links this way before Python 3.13
+            if not str(exc).startswith("Symlink loop"):
+                return _internal_error(exc)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}: a loop of symbolic "
+                              "links", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except MemoryError:
+            err_console.print("[bold red]error:[/] out of memory (a smaller period, a coarser "
+                              "step or fewer variants needs less)", highlight=False)
+            raise typer.Exit(2) from None
+        except Exception as exc:
+            return _internal_error(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal_error(exc: Exception) -> None:
+    """One line for an exception dcflex did not expect (a bug), exit 1; or the traceback if
+    ``DCFLEX_TRACEBACK`` is set."""
+    if os.environ.get("DCFLEX_TRACEBACK"):
+        raise exc
+    err_console.print(f"[bold red]internal error:[/] {escape(_origin(exc))}; this is a bug in "
+                      "dcflex, please report it (DCFLEX_TRACEBACK=1 shows the traceback)",
+                      highlight=False, soft_wrap=True)
+    raise typer.Exit(1) from None
+
+
+def _finite_options(kwargs: dict[str, Any]) -> None:
+    """Refuse ``nan``/``inf`` in number options (click's float type accepts them)."""
+    from dcflex.errors import OptionError
+
+    for name, value in kwargs.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise OptionError(f"--{name.replace('_', '-')}",
+                              f"expected a finite number, got {value}")
+
+
+def _origin(exc: BaseException) -> str:
+    """``ValueError in dcflex/x/y.py:42``: the type and the innermost dcflex frame, not the
+    message (which may quote a data file)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f"{os.sep}dcflex{os.sep}" in f.filename]
+    where = ""
+    if frames:
+        path = frames[-1].filename
+        where = f" in {path[path.rfind(os.sep + 'dcflex' + os.sep) + 1:]}:{frames[-1].lineno}"
+    return f"{type(exc).__name__}{where}"
+
+
+@contextlib.contextmanager
+def writing(out: Path | None, option: str = "--out") -> Iterator[Path | None]:
+    """The folder a command writes its outputs into, replacing ``out`` as one set at the end
+    (:func:`dcflex.results.files.output_set`); None if ``out`` is None."""
+    if out is None:
+        yield None
+        return
+    from dcflex.results.files import output_set
+
+    with output_set(out, option) as folder:
+        yield folder
 
 
 def check_output_dir(out: str | Path | None, option: str = "--out") -> None:
@@ -145,10 +217,11 @@ def print_frame(frame: pd.DataFrame, title: str | None = None,
     width = max(console.width, 40)
     for block in _column_blocks(text, labels, index_name, width):
         if console.is_terminal:
-            table = Table(title=title, show_lines=False)
-            table.add_column(index_name, style="bold")
+            # names come from scenarios: escaped, so a site called "[/bold]" is shown as text
+            table = Table(title=escape(title) if title else None, show_lines=False)
+            table.add_column(escape(index_name), style="bold")
             for col in block:
-                table.add_column(str(col), justify="left" if col == "unit" else "right")
+                table.add_column(escape(str(col)), justify="left" if col == "unit" else "right")
             for label, row in zip(labels, text[block].itertuples(index=False), strict=True):
                 table.add_row(escape(label), *(escape(c) for c in row))
             console.print(table)

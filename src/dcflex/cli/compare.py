@@ -7,7 +7,6 @@ The CLI owner registers them with ``app.command("compare")(compare_command)`` an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +20,8 @@ from dcflex.cli.common import (
     err_console,
     handle_errors,
     print_frame,
+    writing,
 )
-from dcflex.results.files import write_text_atomic
 
 #: Columns of the printed compare table (every column is in compare.csv).
 SHOWN = (
@@ -81,37 +80,39 @@ def compare_command(
                 rank_by = load_sites(f)[1].get("rank_by")
                 break
     rank_by = rank_by or "total_cost_usd"
-    result = compare(list(files), processes, rank_by=rank_by,
-                     emissions_basis=emissions_basis,  # type: ignore[arg-type]
-                     progress=progress)
-    if len(result.table):
-        from dcflex.studies.compare.report import ranking_view
+    with writing(out) as folder:
+        result = compare(list(files), processes, rank_by=rank_by,
+                         emissions_basis=emissions_basis,  # type: ignore[arg-type]
+                         progress=progress)
+        if len(result.table):
+            from dcflex.studies.compare.report import ranking_view
 
-        shown = result.table[[c for c in SHOWN if c in result.table]]
-        shown.attrs = dict(result.table.attrs)
-        print_frame(ranking_view(shown), title=f"{len(result.table)} sites ranked by {rank_by}",
-                    currency=result.currency)
-        bases = sorted(set(result.table["headroom_basis"]))
-        console.print(
-            "headroom_mw: " + "; ".join({
-                "slo": "slo = SLO-aware headroom of the site's balancing authority (MW of the "
-                       "largest data center of this design the grid connects)",
-                "interconnection": "interconnection = import limit - flexible peak import "
-                                   "(MW of the site's own connection left unused)",
-            }[b] for b in bases), highlight=False)
-        for s in result.summaries.values():
-            if s.slo is not None:
-                console.print(s.slo.explanation, highlight=False)
-        for label, s in result.summaries.items():
-            for line in s.warnings:
-                err_console.print(f"[yellow]warning:[/] {escape(label)}: {escape(line)}",
-                                  highlight=False, soft_wrap=True)
-    for label, message in result.failures.items():
-        err_console.print(f"[bold red]failed:[/] {label}: {message}", highlight=False,
-                          soft_wrap=True)
-    written = result.write(out, png=png)
+            shown = result.table[[c for c in SHOWN if c in result.table]]
+            shown.attrs = dict(result.table.attrs)
+            print_frame(ranking_view(shown),
+                        title=f"{len(result.table)} sites ranked by {rank_by}",
+                        currency=result.currency)
+            bases = sorted(set(result.table["headroom_basis"]))
+            console.print(
+                "headroom_mw: " + "; ".join({
+                    "slo": "slo = SLO-aware headroom of the site's balancing authority (MW of "
+                           "the largest data center of this design the grid connects)",
+                    "interconnection": "interconnection = import limit - flexible peak import "
+                                       "(MW of the site's own connection left unused)",
+                }[b] for b in bases), highlight=False)
+            for s in result.summaries.values():
+                if s.slo is not None:
+                    console.print(s.slo.explanation, highlight=False, markup=False)
+            for label, s in result.summaries.items():
+                for line in s.warnings:
+                    err_console.print(f"[yellow]warning:[/] {escape(label)}: {escape(line)}",
+                                      highlight=False)
+        for label, message in result.failures.items():
+            err_console.print(f"[bold red]failed:[/] {escape(label)}: {escape(message)}",
+                              highlight=False, soft_wrap=True)
+        written = result.write(folder, png=png)
     console.print(f"wrote {len(written)} files to {out}/ (open {out / 'report.html'})",
-                  highlight=False)
+                  markup=False, highlight=False)
     if result.failures:
         raise typer.Exit(2)
 
@@ -143,13 +144,26 @@ def slo_headroom_command(
 ) -> None:
     """Largest data center of this design the grid connects when the site absorbs every
     curtailment hour within its workload tiers and deadlines."""
-    from dcflex.studies.slo_headroom import read_grid_demand, slo_headroom
-
     if not 0 < rate < 100:
         raise typer.BadParameter(f"expected a percentage between 0 and 100, got {rate}",
                                  param_hint="--rate")
+    check_output_dir(out)
+    with writing(out) as folder:
+        _slo_headroom(scenario, demand, ba, rate, column, gap_policy, tz, rtol, full_period,
+                      folder)
+    if out is not None:
+        console.print(f"wrote slo_headroom.json and slo_headroom_events.csv to {out}/",
+                      markup=False, highlight=False)
+
+
+def _slo_headroom(scenario: Path, demand: Path, ba: str, rate: float, column: str,
+                  gap_policy: str, tz: str | None, rtol: float, full_period: bool,
+                  out: Path | None) -> None:
+    """The body of :func:`slo_headroom_command`, writing into ``out`` if given."""
+    from dcflex.studies.slo_headroom import read_grid_demand, slo_headroom
+
     series = read_grid_demand(demand, ba, column=column)
-    with console.status(f"bisecting the size of {scenario} ..."):
+    with console.status(f"bisecting the size of {escape(str(scenario))} ..."):
         res = slo_headroom(scenario, series, rate=rate / 100, tz=tz, rtol=rtol / 100,
                            full_period=full_period,
                            gap_policy=_gap_policy(gap_policy))  # type: ignore[arg-type]
@@ -158,22 +172,20 @@ def slo_headroom_command(
         f"{series.attrs.get('dropped_hours', 0)} missing hours dropped from the record; "
         f"{res.demand_filled_steps} site steps filled; thresholds summer "
         f"{res.thresholds['summer_mw']:,.0f} MW, winter {res.thresholds['winter_mw']:,.0f} MW",
-        highlight=False)
+        highlight=False, markup=False)
     summary = res.summary().drop("site").to_frame(name="value")
     print_frame(summary, title=f"SLO-aware headroom, {res.site}")
-    console.print(res.explanation, highlight=False)
+    console.print(res.explanation, highlight=False, markup=False)
     if len(res.events):
         cols = ["start_local", "end_local", "duration_h", "max_curtailment_mw", "energy_mwh"]
         print_frame(res.events[cols].head(20),
                     title=f"curtailment events at {res.headroom_mw:,.0f} MW (first 20)")
     if out is not None:
-        from dcflex.results.files import atomic_path
+        from dcflex.results.files import atomic_path, write_json_atomic
 
-        out.mkdir(parents=True, exist_ok=True)
         doc = {**res.summary().to_dict(), "reason": res.reason, "explanation": res.explanation,
                "thresholds": {k: str(v) if not isinstance(v, int | float) else v
                               for k, v in res.thresholds.items()}}
-        write_text_atomic(out / "slo_headroom.json", json.dumps(doc, indent=2, default=str))
+        write_json_atomic(out / "slo_headroom.json", doc)
         with atomic_path(out / "slo_headroom_events.csv") as tmp:
             res.events.to_csv(tmp, index=False)
-        console.print(f"wrote slo_headroom.json and slo_headroom_events.csv to {out}/")

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from dcflex.cli.common import check_output_dir, handle_errors
+from dcflex.cli.common import check_output_dir, handle_errors, writing
 
 
 def parse_rates_pct(text: str) -> list[float]:
@@ -102,15 +103,15 @@ def headroom(
     thresholds = seasonal_thresholds(demand, tz=tz)
     table = headroom_table(demand, fractions, thresholds)
 
-    console = Console()
-    console.print(f"[bold]{ba}[/bold] {path.name}: {demand.index[0]} .. {demand.index[-1]}, "
-                  f"{len(demand)} hours; " + "; ".join(notes))
+    console = Console(emoji=False)
+    console.print(f"[bold]{escape(ba)}[/bold] {escape(path.name)}: {demand.index[0]} .. "
+                  f"{demand.index[-1]}, {len(demand)} hours; " + "; ".join(notes))
     console.print(
         f"thresholds: summer {thresholds['summer_mw']:,.0f} MW "
         f"({thresholds['summer_peak_time_utc']}), winter {thresholds['winter_mw']:,.0f} MW "
         f"({thresholds['winter_peak_time_utc']}); seasons in {tz or 'UTC'} months"
     )
-    view = Table(title=f"Curtailment-enabled headroom, {ba}")
+    view = Table(title=escape(f"Curtailment-enabled headroom, {ba}"))
     for name in ("rate (%)", "headroom (GW)", "curtailed h/yr", "events", "mean event (h)",
                  "max event (h)", "kept (%)"):
         view.add_column(name, justify="right")
@@ -136,9 +137,10 @@ def headroom(
                 title=f"{ba}: {row.headroom_mw / 1e3:,.2f} GW at {row.rate_pct:g} % curtailment, "
                       f"{row.events} events",
             )
-        csv = out / f"{ba}_headroom.csv"
-        with atomic_path(csv) as tmp:
-            table.to_csv(tmp, index=False)
-        for name, fig in figs.items():
-            plots.save(fig, out / name)
-        console.print(f"wrote {csv} and plots to {out}")
+        csv = f"{ba}_headroom.csv"
+        with writing(out) as folder:
+            with atomic_path(folder / csv) as tmp:
+                table.to_csv(tmp, index=False)
+            for name, fig in figs.items():
+                plots.save(fig, folder / name)
+        console.print(f"wrote {out / csv} and plots to {out}", markup=False, highlight=False)

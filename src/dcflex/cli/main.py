@@ -7,6 +7,8 @@ work (and pandas, HiGHS, matplotlib, Dask, ...) is imported inside each command,
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from dcflex.cli.compare import compare_command, slo_headroom_command
@@ -21,6 +23,20 @@ app = typer.Typer(
     no_args_is_help=True,
     help="dcflex: simulate power-flexible AI data centers against grid prices, carbon and limits.",
 )
+
+@app.callback()
+def _global_options(
+    max_steps: int | None = typer.Option(
+        None, "--max-steps", min=1, help="Allow periods of up to this many steps (default "
+        "105,408: a leap year at 5-minute steps); also $DCFLEX_MAX_STEPS."),
+) -> None:
+    """dcflex: simulate power-flexible AI data centers against grid prices, carbon and limits."""
+    if max_steps is not None:
+        from dcflex.scenario.site import MAX_STEPS_ENV
+
+        # the environment carries it to the worker processes of compare and sweep too
+        os.environ[MAX_STEPS_ENV] = str(max_steps)
+
 
 for _name, _command in (
     ("validate", validate),

@@ -21,6 +21,7 @@ from dcflex.cli.common import (
     iso_date,
     print_frame,
     solver_progress,
+    writing,
 )
 from dcflex.results.files import write_text_atomic
 
@@ -50,18 +51,23 @@ def print_values(result, title: str) -> None:
 
 
 @handle_errors
-def validate(files: list[Path] = typer.Argument(
-        ..., help="Scenario, sites, sweep or fleet YAML files.")) -> None:
-    """Check each file as its command would before solving: schema, data files, data
-    coverage and gaps, time-of-use rates; one line per file."""
+def validate(
+    files: list[Path] = typer.Argument(..., help="Scenario, sites, sweep or fleet YAML files."),
+    data: bool = typer.Option(
+        False, "--data/--no-data",
+        help="Also read every data file and prepare the inputs as run does (coverage, gaps, "
+             "weather physics); slower, and loads pvlib where the scenario needs it."),
+) -> None:
+    """Check each file before solving: schema, data files present, steps, events and
+    time-of-use rates (with --data: data coverage and gaps too); one line per file."""
     from dcflex.errors import DcflexError
     from dcflex.studies.validate import validate_file
 
     failed = 0
     for f in files:
         try:
-            with console.status(f"checking {f} ..."):
-                summary = validate_file(f)
+            with console.status(escape(f"checking {f} ...")):
+                summary = validate_file(f, data)
             console.print(f"[green]ok[/] {escape(str(f))} ({escape(summary)})", highlight=False,
                           soft_wrap=True)
         except DcflexError as exc:
@@ -83,7 +89,7 @@ def schema(out: Path | None = typer.Option(None, "--out", "-o", help="Write to t
         typer.echo(text)
     else:
         write_text_atomic(out, text)
-        console.print(f"wrote {out}")
+        console.print(f"wrote {out}", markup=False, highlight=False)
 
 
 @handle_errors
@@ -105,23 +111,24 @@ def inputs(
     scen = load_scenario(file)
     out = out if out is not None else default_out("inputs", scen.name)
     check_output_dir(out)
-    prepared = prepare(scen)
-    print_frame(prepared.summary(), title=f"{scen.name}: {prepared.n_steps} steps of "
-                f"{scen.period.step} from {scen.period.start} to {scen.period.end} (local)",
-                currency=scen.currency)
-    print_frame(workload_sizes(prepared), title="workload classes: servers and IT power")
-    bau = baseline_schedule(prepared)
-    it_mwh = bau["it_power_mw"] * prepared.step_hours
-    # the fixed overhead is part of facility energy: PUE = facility / IT, step by step
-    pue = bau["facility_power_mw"] / bau["it_power_mw"]
-    source = ("constant facility.pue" if scen.facility.pue is not None
-              else f"{scen.facility.cooling} from weather")
-    console.print(f"annual PUE {annual_pue(it_mwh, pue):.3f} "
-                  f"(energy-weighted over the IT load run as demanded, fixed overhead "
-                  f"{fixed_overhead_mw(prepared):.3f} MW included; {source})",
-                  highlight=False)
-    path = plots.save(plots.inputs_overview(prepared), Path(out) / "inputs_overview.png")
-    console.print(f"wrote {path}")
+    with writing(out) as folder:
+        prepared = prepare(scen)
+        print_frame(prepared.summary(), title=f"{scen.name}: {prepared.n_steps} steps of "
+                    f"{scen.period.step} from {scen.period.start} to {scen.period.end} (local)",
+                    currency=scen.currency)
+        print_frame(workload_sizes(prepared), title="workload classes: servers and IT power")
+        bau = baseline_schedule(prepared)
+        it_mwh = bau["it_power_mw"] * prepared.step_hours
+        # the fixed overhead is part of facility energy: PUE = facility / IT, step by step
+        pue = bau["facility_power_mw"] / bau["it_power_mw"]
+        source = ("constant facility.pue" if scen.facility.pue is not None
+                  else f"{scen.facility.cooling} from weather")
+        console.print(f"annual PUE {annual_pue(it_mwh, pue):.3f} "
+                      f"(energy-weighted over the IT load run as demanded, fixed overhead "
+                      f"{fixed_overhead_mw(prepared):.3f} MW included; {source})",
+                      highlight=False)
+        plots.save(plots.inputs_overview(prepared), folder / "inputs_overview.png")
+    console.print(f"wrote {Path(out) / 'inputs_overview.png'}", markup=False, highlight=False)
 
 
 def workload_sizes(prepared):
@@ -155,6 +162,9 @@ def run(
                    "around the highest import."),
     png: bool = typer.Option(
         False, "--png/--no-png", help="Also write the plots as PNG files (matplotlib)."),
+    report: bool = typer.Option(
+        True, "--plots/--no-plots",
+        help="Write report.html with its figures (--no-plots: the data files only)."),
 ) -> None:
     """Optimize a scenario against its business-as-usual twin; write the data files and
     report.html."""
@@ -168,26 +178,28 @@ def run(
     out = out if out is not None else default_out("run", scen.name)
     check_output_dir(out)
     check_week(week, scen)
-    with solver_progress(f"solving {file}") as progress:
-        result = run_scenario(scen, progress=progress)
-    per_class = [m for m in result.comparison.index if m.startswith(
-        ("throughput_delivered__", "work_done_gpu_hours__", "slo_misses__",
-         "work_moved_share__", "work_delay_mean_h__", "work_delay_max_h__"))]
-    table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]
-                                  + per_class]
-    print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual",
-                currency=scen.currency)
-    print_values(result, result.scenario.name)
-    t = result.timings_s
-    rung_1 = f", rung 1 {t['rung_1']:.2f} s" if "rung_1" in t else ""
-    console.print(
-        f"prepare {t['prepare']:.2f} s, build {t['build']:.2f} s, HiGHS {t['highs_solve']:.2f} s, "
-        f"metrics {t['metrics']:.2f} s{rung_1}; scenario hash "
-        f"{result.provenance['scenario_hash']}", highlight=False,
-    )
-    written = write_outputs(result, out, week, png=png)
-    console.print(f"wrote {len(written)} files to {out}/ (open {out / 'report.html'})",
-                  highlight=False)
+    # the output set is claimed (locked, checked replaceable) before any work
+    with writing(out) as folder:
+        with solver_progress(f"solving {file}") as progress:
+            result = run_scenario(scen, progress=progress)
+        per_class = [m for m in result.comparison.index if m.startswith(
+            ("throughput_delivered__", "work_done_gpu_hours__", "slo_misses__",
+             "work_moved_share__", "work_delay_mean_h__", "work_delay_max_h__"))]
+        table = result.comparison.loc[[m for m in HEADLINE if m in result.comparison.index]
+                                      + per_class]
+        print_frame(table, title=f"{result.scenario.name}: flexible vs business-as-usual",
+                    currency=scen.currency)
+        print_values(result, result.scenario.name)
+        t = result.timings_s
+        rung_1 = f", rung 1 {t['rung_1']:.2f} s" if "rung_1" in t else ""
+        console.print(
+            f"prepare {t['prepare']:.2f} s, build {t['build']:.2f} s, "
+            f"HiGHS {t['highs_solve']:.2f} s, metrics {t['metrics']:.2f} s{rung_1}; scenario hash "
+            f"{result.provenance['scenario_hash']}", highlight=False,
+        )
+        written = write_outputs(result, folder, week, png=png, report=report)
+    shown = f" (open {out / 'report.html'})" if report else ""
+    console.print(f"wrote {len(written)} files to {out}/{shown}", markup=False, highlight=False)
 
 
 def check_week(week: str | None, scenario) -> None:

@@ -6,10 +6,10 @@ The lead registers :func:`simulate_command` in :mod:`dcflex.cli` with
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from dcflex.cli.common import (
     check_output_dir,
@@ -17,8 +17,8 @@ from dcflex.cli.common import (
     default_out,
     handle_errors,
     print_frame,
+    writing,
 )
-from dcflex.results.files import write_text_atomic
 
 # Metrics shown in the table (all are written to metrics.json).
 SIM_HEADLINE = (
@@ -83,7 +83,7 @@ def simulate_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from dcflex.results.currency import present_document, present_frame
-    from dcflex.results.files import atomic_path
+    from dcflex.results.files import atomic_path, write_json_atomic
     from dcflex.scenario import load_scenario
     from dcflex.studies.operate.forecast import parse_forecast_options
     from dcflex.studies.operate.policies import ThresholdPolicy
@@ -93,60 +93,59 @@ def simulate_command(
     scen = load_scenario(file)
     out = out if out is not None else default_out("simulate", scen.name)
     check_output_dir(out)
-    specs = parse_forecast_options(list(forecast) if forecast else list(DEFAULT_FORECASTS))
-    pol: object = policy
-    if policy.strip().lower() == "threshold":
-        pol = ThresholdPolicy(signal=signal, high_percentile=high_percentile,
-                              low_percentile=low_percentile)
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), console=console,
-                  transient=True) as bar:
-        task = bar.add_task(f"simulating {scen.name} ({policy})", total=None)
+    with writing(out) as folder:
+        specs = parse_forecast_options(list(forecast) if forecast else list(DEFAULT_FORECASTS))
+        pol: object = policy
+        if policy.strip().lower() == "threshold":
+            pol = ThresholdPolicy(signal=signal, high_percentile=high_percentile,
+                                  low_percentile=low_percentile)
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task(escape(f"simulating {scen.name} ({policy})"), total=None)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        result = simulate(scen, pol, forecasts=specs, horizon_h=horizon_h, replan=replan,
-                          replan_hour=replan_hour, value_of_information=voi,
-                          progress=progress)
-    table = result.comparison.loc[[m for m in SIM_HEADLINE if m in result.comparison.index]]
-    print_frame(table, title=f"{scen.name}: {result.policy} on forecasts vs business-as-usual "
-                f"({result.horizon_h:g} h look-ahead, re-plan {result.replan})",
-                currency=scen.currency)
-    from dcflex.cli.pipeline import print_values
-
-    print_values(result, f"{scen.name} ({result.policy})")
-    print_frame(pd.DataFrame({"forecast": list(result.forecasts.values())},
-                             index=pd.Index(list(result.forecasts), name="series")),
-                title="forecasts")
-    if result.value_of_information is not None:
-        print_frame(result.value_of_information.to_frame()[["value", "unit"]],
-                    title="value of information (gap to perfect foresight)",
+            result = simulate(scen, pol, forecasts=specs, horizon_h=horizon_h, replan=replan,
+                              replan_hour=replan_hour, value_of_information=voi,
+                              progress=progress)
+        table = result.comparison.loc[[m for m in SIM_HEADLINE if m in result.comparison.index]]
+        print_frame(table, title=f"{scen.name}: {result.policy} on forecasts vs business-as-usual "
+                    f"({result.horizon_h:g} h look-ahead, re-plan {result.replan})",
                     currency=scen.currency)
-    t = result.timings_s
-    n = int(t["windows"])
-    highs = t["highs_solve"]
-    solver = (f"HiGHS {highs:.2f} s ({1e3 * highs / max(n, 1):.2f} ms per re-solve), loop "
-              f"{t['loop']:.2f} s ({t['loop'] / highs:.2f}× HiGHS)" if highs > 0 else
-              f"loop {t['loop']:.2f} s (no LP)")
-    console.print(f"{n} windows, {solver}; scenario hash {result.provenance['scenario_hash']}",
-                  highlight=False)
-    written = []
-    if plots:
-        from dcflex.results.report import write_outputs
+        from dcflex.cli.pipeline import print_values
 
-        written = write_outputs(result, out, png=True)
-    else:
-        from dcflex.results.report import metrics_document
+        print_values(result, f"{scen.name} ({result.policy})")
+        print_frame(pd.DataFrame({"forecast": list(result.forecasts.values())},
+                                 index=pd.Index(list(result.forecasts), name="series")),
+                    title="forecasts")
+        if result.value_of_information is not None:
+            print_frame(result.value_of_information.to_frame()[["value", "unit"]],
+                        title="value of information (gap to perfect foresight)",
+                        currency=scen.currency)
+        t = result.timings_s
+        n = int(t["windows"])
+        highs = t["highs_solve"]
+        solver = (f"HiGHS {highs:.2f} s ({1e3 * highs / max(n, 1):.2f} ms per re-solve), loop "
+                  f"{t['loop']:.2f} s ({t['loop'] / highs:.2f}× HiGHS)" if highs > 0 else
+                  f"loop {t['loop']:.2f} s (no LP)")
+        console.print(f"{n} windows, {solver}; scenario hash {result.provenance['scenario_hash']}",
+                      highlight=False)
+        written = []
+        if plots:
+            from dcflex.results.report import write_outputs
 
-        out.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out / "schedule.parquet") as tmp:
-            present_frame(result.schedule, scen.currency).to_parquet(tmp)
-        write_text_atomic(out / "metrics.json",
-                          json.dumps(metrics_document(result), indent=2, default=float))
-        written = [out / "schedule.parquet", out / "metrics.json"]
-    with atomic_path(out / "windows.csv") as tmp:
-        present_frame(result.windows, scen.currency).to_csv(tmp, index=False)
-    write_text_atomic(out / "simulation.json", json.dumps(
-        present_document(simulation_document(result), scen.currency), indent=2, default=float))
-    console.print(f"wrote {len(written) + 2} files to {out}/")
+            written = write_outputs(result, folder, png=True)
+        else:
+            from dcflex.results.report import metrics_document
+
+            with atomic_path(folder / "schedule.parquet") as tmp:
+                present_frame(result.schedule, scen.currency).to_parquet(tmp)
+            write_json_atomic(folder / "metrics.json", metrics_document(result))
+            written = [folder / "schedule.parquet", folder / "metrics.json"]
+        with atomic_path(folder / "windows.csv") as tmp:
+            present_frame(result.windows, scen.currency).to_csv(tmp, index=False)
+        write_json_atomic(folder / "simulation.json",
+                          present_document(simulation_document(result), scen.currency))
+    console.print(f"wrote {len(written) + 2} files to {out}/", markup=False, highlight=False)

@@ -34,6 +34,10 @@ from dcflex.cli.common import (
 )
 from dcflex.errors import DataError
 
+#: Sweeps with more variants than this run only with ``--yes`` (a typo in an axis can
+#: multiply a sweep a thousandfold).
+MAX_VARIANTS = 1_000
+
 # Metrics shown in the sweep tables.
 TABLE_METRICS = ("total_cost_usd", "emissions_average_t", "cfe_score", "peak_import_mw",
                  "shifted_energy_mwh", "flexibility_value_usd", "battery_value_usd",
@@ -66,12 +70,21 @@ def sweep_command(
     resume: bool = typer.Option(
         False, "--resume", help="Keep the results in the store; run only missing/failed ones."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    yes: bool = typer.Option(
+        False, "--yes", help=f"Run a sweep of more than {MAX_VARIANTS:,} variants."),
 ) -> None:
     """Run every variant of a sweep (local processes, or a Dask cluster) into a result store.
 
     Exit code 1 if some variants failed (each is listed with its error), 130 if interrupted.
     """
-    from dcflex.studies.sweep import check_scheduler_address, expand, load_sweep, run_sweep
+    from dcflex.errors import OptionError
+    from dcflex.studies.sweep import (
+        check_scheduler_address,
+        count_variants,
+        expand,
+        load_sweep,
+        run_sweep,
+    )
 
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("--workers sizes the local cluster; an existing cluster "
@@ -80,6 +93,11 @@ def sweep_command(
     if scheduler is not None:
         check_scheduler_address(scheduler)
     spec = load_sweep(file)
+    n = count_variants(spec)
+    if n > MAX_VARIANTS and not yes:
+        # before expanding: validating 2.56 M variants alone takes hours
+        raise OptionError("--yes", f"{file} makes {n:,} variants, more than {MAX_VARIANTS:,}; "
+                                   "pass --yes to run them all")
     variants = expand(spec)
     store = out if out is not None else default_out("sweep", spec.name)
     check_output_dir(store)
@@ -105,7 +123,7 @@ def sweep_command(
                 currency=store_currency(store))
     console.print(f"ran {len(outcome.ran)} (reused {len(outcome.skipped)}) in "
                   f"{outcome.elapsed_s:.1f} s; wrote {store / 'metrics.parquet'}",
-                  highlight=False)
+                  highlight=False, markup=False)
     _print_failures(table)
     if (table["status"] != "done").any():
         raise typer.Exit(1)
@@ -127,6 +145,7 @@ def sweep_report_command(
 ) -> None:
     """Print a sweep's metrics table; write report.html (metric vs each axis, cost vs
     emissions, the variants) and metrics.csv."""
+    from dcflex.cli.common import writing
     from dcflex.studies.sweep import (
         BAU_PREFIX,
         ID_COLUMNS,
@@ -160,11 +179,12 @@ def sweep_report_command(
     check_output_dir(folder)
     if done.empty:
         metrics = []
-    written = write_sweep_report(table, manifest, axes, metrics, folder, color_by, currency)
-    if png and not done.empty:
-        written += _write_pngs(table, axes, metrics, folder, color_by, currency)
+    with writing(folder) as target:
+        written = write_sweep_report(table, manifest, axes, metrics, target, color_by, currency)
+        if png and not done.empty:
+            written += _write_pngs(table, axes, metrics, target, color_by, currency)
     console.print(f"wrote {len(written)} files to {folder}/ (open {folder / 'report.html'})",
-                  highlight=False)
+                  markup=False, highlight=False)
 
 
 def _write_pngs(table, axes: list[str], metrics: list[str], folder: Path,

@@ -27,10 +27,19 @@ def step_hours(step: str) -> float:
 
 
 def period_index(scenario: Scenario) -> pd.DatetimeIndex:
-    """Regular UTC index of the period: local midnight of start to local midnight of end."""
+    """Regular UTC index of the period: local midnight of start to local midnight of end.
+
+    Where clocks jump forward at midnight (America/Havana, America/Santiago, ...) the local
+    day begins at the first instant that exists (01:00); where they fall back to a second
+    midnight, it begins at the first of the two.
+    """
     tz = scenario.site.timezone
-    start = pd.Timestamp(scenario.period.start).tz_localize(tz).tz_convert("UTC")
-    end = pd.Timestamp(scenario.period.end).tz_localize(tz).tz_convert("UTC")
+
+    def midnight(day) -> pd.Timestamp:
+        return pd.Timestamp(day).tz_localize(tz, ambiguous=True, nonexistent="shift_forward"
+                                             ).tz_convert("UTC")
+
+    start, end = midnight(scenario.period.start), midnight(scenario.period.end)
     step = pd.Timedelta(scenario.period.step)
     span = end - start
     if span % step != pd.Timedelta(0):
@@ -208,21 +217,48 @@ def resolve_data_path(file: str) -> Path:
     ``pvlib:NAME`` is a file bundled with pvlib (``pvlib/data``); ``data:PATH`` is a file of
     the reference data sets (``$DCFLEX_DATA`` or ``../shared/data``, see
     :func:`dcflex.data.datasets.shared_data_dir`); other paths were made absolute by the loader.
+    A ``pvlib:`` or ``data:`` reference must stay inside its folder: ``..``, absolute paths and
+    symbolic links that lead out of it are errors.
+
+    Raises
+    ------
+    DataError
+        If the file does not exist, leaves its folder or is a loop of symbolic links.
     """
     if file.startswith("pvlib:"):
         # locate pvlib without importing it (half a second): validate only checks files
         spec = importlib.util.find_spec("pvlib")
         if spec is None or spec.origin is None:
             raise DataError("pvlib is not installed", file=file)
-        path = Path(spec.origin).parent / "data" / file.split(":", 1)[1]
+        path = _inside(Path(spec.origin).parent / "data", file, "pvlib's bundled data folder")
     elif file.startswith("data:"):
         from dcflex.data.datasets import shared_data_dir
 
-        path = shared_data_dir() / file.split(":", 1)[1]
+        path = _inside(shared_data_dir(), file, "the reference data folder ($DCFLEX_DATA)")
     else:
         path = Path(file)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError:  # a name too long for the file system, for one
+        exists = False
+    if not exists:
+        if path.is_symlink():
+            raise DataError("data file is a broken or looping symbolic link", file=path)
         raise DataError("data file not found", file=path)
+    return path
+
+
+def _inside(root: Path, reference: str, what: str) -> Path:
+    """The file ``reference`` (``prefix:relative/path``) names under ``root``, if inside it."""
+    relative = reference.split(":", 1)[1]
+    try:
+        base = root.resolve()
+        path = (base / relative).resolve()
+    except (RuntimeError, OSError):  # pathlib raises RuntimeError for loops before 3.13
+        raise DataError("data file is a loop of symbolic links", file=reference) from None
+    if Path(relative).is_absolute() or not path.is_relative_to(base):
+        raise DataError(f"expected a path inside {what}; '..', absolute paths and links out "
+                        "of it are not allowed", file=reference)
     return path
 
 

@@ -6,8 +6,9 @@ the scenario's objective decides how the ledgers are weighted.
 
 from __future__ import annotations
 
+from dcflex.errors import ScenarioError
 from dcflex.model.components import COMPONENTS
-from dcflex.model.lp import LinearProgram, ModelBuilder
+from dcflex.model.lp import LinearProgram, ModelBuilder, ModelValueError
 from dcflex.model.prepared import Inputs
 
 # Tie-break weight of cost when minimizing emissions: USD count 1e-4 t each, so that among
@@ -29,8 +30,23 @@ def objective_weights(inputs: Inputs) -> dict[str, float]:
 
 
 def build(inputs: Inputs) -> LinearProgram:
-    """Assemble the LP of ``inputs``: every component's block, then the power balance."""
-    builder = ModelBuilder(inputs.index, inputs.step_hours)
-    for component in COMPONENTS:
-        component.add_block(builder, inputs)
-    return builder.build(objective_weights(inputs))
+    """Assemble the LP of ``inputs``: every component's block, then the power balance.
+
+    Raises
+    ------
+    ScenarioError
+        If a component hands the LP a value HiGHS cannot take (NaN, ±inf, beyond its limits),
+        naming the scenario section of that component.
+    """
+    builder = ModelBuilder(inputs.index, inputs.step_hours,
+                           source_file=inputs.scenario.source_file)
+    try:
+        for component in COMPONENTS:
+            # each component is named after the scenario section it models
+            builder.source = component.NAME
+            component.add_block(builder, inputs)
+        builder.source = "optimization"
+        return builder.build(objective_weights(inputs))
+    except ModelValueError as exc:
+        raise ScenarioError(exc.detail, file=inputs.scenario.source_file,
+                            field=exc.source) from None

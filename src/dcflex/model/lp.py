@@ -26,6 +26,69 @@ import scipy.sparse as sp
 
 LEDGERS = ("cost_usd", "emissions_avg_t", "emissions_marginal_t", "value_usd", "tie_break")
 
+# What HiGHS accepts (HiGHS 1.16 option defaults, https://ergo-code.github.io/HiGHS/stable/
+# options/definitions/): bounds at or beyond ``infinite_bound`` (1e20) count as infinite, and
+# ``passModel`` fails on matrix values at or beyond ``large_matrix_value`` (1e15). A NaN
+# anywhere is accepted silently and can keep the simplex spinning for ever. Well below those
+# limits, finite values of 1e19 (a battery of 1e20 MWh) already end the simplex in status
+# "Unknown" or an error: with HiGHS's feasibility tolerance of 1e-7, values beyond LP_LIMIT
+# leave too few significant digits. The largest values of real sites are near 1e7 (USD per
+# MW-month of a peak, GPU-hours per release).
+HIGHS_INFINITY = 1e20
+#: Largest finite cost or bound dcflex hands to HiGHS.
+LP_LIMIT = 1e12
+#: Largest matrix coefficient dcflex hands to HiGHS (coefficients are unit conversions and
+#: efficiencies, near 1; a server count or a GPU count at most ~1e6).
+COEFFICIENT_LIMIT = 1e9
+
+
+def array_problem(values: np.ndarray, kind: str) -> tuple[int, float] | None:
+    """(position, value) of the first entry HiGHS cannot take as a ``kind``, or None.
+
+    ``kind`` is ``"cost"`` (finite, at most :data:`LP_LIMIT` in size), ``"lower bound"`` (at
+    most :data:`LP_LIMIT` in size, or -inf, i.e. at or below -:data:`HIGHS_INFINITY`),
+    ``"upper bound"`` (at most :data:`LP_LIMIT` in size, or +inf) or ``"coefficient"``
+    (finite, at most :data:`COEFFICIENT_LIMIT` in size).
+    """
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        small = np.abs(v) <= LP_LIMIT
+        if kind == "cost":
+            good = small
+        elif kind == "lower bound":
+            good = small | (v <= -HIGHS_INFINITY)
+        elif kind == "upper bound":
+            good = small | (v >= HIGHS_INFINITY)
+        elif kind == "coefficient":
+            good = np.abs(v) <= COEFFICIENT_LIMIT
+        else:
+            raise ValueError(f"unknown kind {kind!r}")
+    where = np.flatnonzero(~good)
+    return (int(where[0]), float(v[where[0]])) if len(where) else None
+
+
+def limit_of(kind: str) -> float:
+    """The size limit :func:`array_problem` applies to ``kind``."""
+    return COEFFICIENT_LIMIT if kind == "coefficient" else LP_LIMIT
+
+
+class ModelValueError(ValueError):
+    """A value on its way into the LP that HiGHS cannot take (NaN, ±inf, or beyond its limits).
+
+    Attributes
+    ----------
+    source : str
+        Scenario field (or section) whose component added the value, e.g. ``"tariff"``.
+    detail : str
+        What the value is and where, e.g. ``"cost of grid_import_mw is nan at 2023-07-01
+        05:00 UTC"``.
+    """
+
+    def __init__(self, source: str, detail: str) -> None:
+        self.source = source
+        self.detail = detail
+        super().__init__(f"{source}: {detail}")
+
 
 @dataclass(frozen=True)
 class VarBlock:
@@ -50,6 +113,7 @@ class VarBlock:
     size: int
     per_step: bool
     unit: str
+    source: str = ""
 
     @property
     def cols(self) -> np.ndarray:
@@ -58,11 +122,15 @@ class VarBlock:
 
 @dataclass(frozen=True)
 class RowBlock:
-    """A named group of constraint rows ``start .. start + size - 1``."""
+    """A named group of constraint rows ``start .. start + size - 1``.
+
+    ``source`` is the scenario section (or field) whose component added the rows.
+    """
 
     name: str
     start: int
     size: int
+    source: str = ""
 
 
 @dataclass
@@ -89,6 +157,7 @@ class LinearProgram:
     ledger_offsets: dict[str, float]
     index: pd.DatetimeIndex
     step_hours: float
+    source_file: str | None = None
 
     @property
     def num_col(self) -> int:
@@ -135,10 +204,17 @@ class ModelBuilder:
         UTC time steps of the model.
     step_hours : float
         Step length, h (energy = power × step_hours).
+    source : str
+        Scenario section (or field) of the component adding blocks now; :func:`build` sets it
+        before each component, and every value added is checked and blamed on it.
+    source_file : str, optional
+        Scenario file, for messages.
     """
 
     index: pd.DatetimeIndex
     step_hours: float
+    source: str = "model"
+    source_file: str | None = None
     _blocks: dict[str, VarBlock] = field(default_factory=dict)
     _lb: list[np.ndarray] = field(default_factory=list)
     _ub: list[np.ndarray] = field(default_factory=list)
@@ -149,10 +225,23 @@ class ModelBuilder:
     _balance: list[tuple[VarBlock, float | np.ndarray]] = field(default_factory=list)
     _ledger_terms: dict[str, list[tuple[VarBlock, np.ndarray]]] = field(default_factory=dict)
     _ledger_offsets: dict[str, float] = field(default_factory=dict)
+    _row_sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_steps(self) -> int:
         return len(self.index)
+
+    def _check(self, values: np.ndarray, kind: str, what: str, per_step: bool) -> None:
+        """Raise :class:`ModelValueError` if HiGHS cannot take ``values`` as ``kind``."""
+        found = array_problem(values, kind)
+        if found is None:
+            return
+        i, value = found
+        where = (f" at {self.index[i]:%Y-%m-%d %H:%M} UTC" if per_step and i < len(self.index)
+                 else f" (entry {i})" if np.size(values) > 1 else "")
+        raise ModelValueError(self.source, f"{kind} of {what} is {value:g}{where}; expected a "
+                              f"finite number of at most {limit_of(kind):g} in size (check the "
+                              "values and units of this section)")
 
     def add_variables(
         self,
@@ -169,7 +258,9 @@ class ModelBuilder:
         n = self.n_steps if size is None else int(size)
         lb_arr = np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy()
         ub_arr = np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy()
-        block = VarBlock(name, self._n_cols, n, per_step, unit)
+        self._check(lb_arr, "lower bound", name, per_step)
+        self._check(ub_arr, "upper bound", name, per_step)
+        block = VarBlock(name, self._n_cols, n, per_step, unit, self.source)
         self._blocks[name] = block
         self._lb.append(lb_arr)
         self._ub.append(ub_arr)
@@ -191,9 +282,13 @@ class ModelBuilder:
         """Tighten the bounds of a block (e.g. an event capping import)."""
         i = list(self._blocks).index(block.name)
         if lb is not None:
-            self._lb[i] = np.maximum(self._lb[i], np.broadcast_to(lb, (block.size,)))
+            lb = np.broadcast_to(np.asarray(lb, dtype=float), (block.size,))
+            self._check(lb, "lower bound", block.name, block.per_step)
+            self._lb[i] = np.maximum(self._lb[i], lb)
         if ub is not None:
-            self._ub[i] = np.minimum(self._ub[i], np.broadcast_to(ub, (block.size,)))
+            ub = np.broadcast_to(np.asarray(ub, dtype=float), (block.size,))
+            self._check(ub, "upper bound", block.name, block.per_step)
+            self._ub[i] = np.minimum(self._ub[i], ub)
 
     def bounds(self, block: VarBlock) -> tuple[np.ndarray, np.ndarray]:
         i = list(self._blocks).index(block.name)
@@ -225,10 +320,19 @@ class ModelBuilder:
         ub_arr = np.broadcast_to(np.asarray(ub, dtype=float), (n_rows,)).copy()
         if any(r[0] == name for r in self._rows):
             raise ValueError(f"constraint block {name!r} exists already")
+        per_step = n_rows == self.n_steps
+        for b, m in mats:
+            values = m.data if m.format in ("coo", "csr", "csc") else m.tocoo().data
+            self._check(values, "coefficient", f"{b.name} in {name}", False)
+        self._check(lb_arr, "lower bound", name, per_step)
+        self._check(ub_arr, "upper bound", name, per_step)
+        self._row_sources[name] = self.source
         self._rows.append((name, n_rows, mats, lb_arr, ub_arr))
 
     def add_balance_term(self, block: VarBlock, sign: float | np.ndarray) -> None:
         """Register a per-step power flow into (+) or out of (-) the site bus, MW."""
+        self._check(np.atleast_1d(np.asarray(sign, dtype=float)), "coefficient",
+                    f"{block.name} in power_balance", block.per_step)
         self._balance.append((block, sign))
 
     def add_objective(self, ledger: str, block: VarBlock, coef: float | np.ndarray) -> None:
@@ -236,10 +340,12 @@ class ModelBuilder:
         if ledger not in LEDGERS:
             raise ValueError(f"unknown ledger {ledger!r}; expected one of {LEDGERS}")
         arr = np.broadcast_to(np.asarray(coef, dtype=float), (block.size,)).copy()
+        self._check(arr, "cost", f"{block.name} in {ledger}", block.per_step)
         self._ledger_terms.setdefault(ledger, []).append((block, arr))
 
     def add_constant(self, ledger: str, amount: float) -> None:
         """Add a constant amount to a ledger (fixed charges, penalties' reference terms)."""
+        self._check(np.array([amount], dtype=float), "cost", f"constant of {ledger}", False)
         self._ledger_offsets[ledger] = self._ledger_offsets.get(ledger, 0.0) + float(amount)
 
     def build(self, weights: dict[str, float]) -> LinearProgram:
@@ -263,7 +369,7 @@ class ModelBuilder:
         lbs, ubs = [], []
         r0 = 0
         for name, n_rows, mats, lb, ub in rows:
-            row_blocks[name] = RowBlock(name, r0, n_rows)
+            row_blocks[name] = RowBlock(name, r0, n_rows, self._row_sources.get(name, ""))
             for block, m in mats:
                 m = m.tocoo()
                 data.append(m.data)
@@ -305,4 +411,5 @@ class ModelBuilder:
             ledger_offsets={k: self._ledger_offsets.get(k, 0.0) for k in LEDGERS},
             index=self.index,
             step_hours=self.step_hours,
+            source_file=self.source_file,
         )

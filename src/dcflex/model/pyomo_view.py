@@ -13,15 +13,17 @@ model by objective and named values, never by column position.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.log import LoggingIntercept
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from dcflex.errors import InfeasibleError, SolverError
+from dcflex.errors import InfeasibleError, ScenarioError, SolverError
 from dcflex.model.lp import LinearProgram
-from dcflex.model.solve import Solution
+from dcflex.model.solve import Solution, check_lp
 
 
 def _bound(v: float) -> float | None:
@@ -93,13 +95,23 @@ def solve_with_pyomo(lp: LinearProgram, solver: str = "appsi_highs",
     ------
     InfeasibleError
         If the solver reports infeasibility.
+    ScenarioError
+        If the solver is not available (naming ``optimization.solver``), or ``lp`` holds a
+        value no solver can take.
     SolverError
-        If the solver is not available or stops without an optimum.
+        If the solver stops without an optimum.
     """
+    check_lp(lp)
     m = to_pyomo(lp)
-    opt = pyo.SolverFactory(solver)
-    if opt is None or not opt.available(exception_flag=False):
-        raise SolverError(f"Pyomo solver {solver!r} is not available on this machine")
+    # Pyomo logs a warning with a traceback for a solver name it cannot create; the message
+    # below says the same in one line
+    with LoggingIntercept(level=logging.ERROR):
+        opt = pyo.SolverFactory(solver)
+        available = opt is not None and opt.available(exception_flag=False)
+    if not available:
+        raise ScenarioError(f"Pyomo solver {solver!r} is not available on this machine "
+                            "(expected 'highs' or an installed Pyomo solver such as "
+                            "'appsi_highs')", file=lp.source_file, field="optimization.solver")
     if time_limit_s is not None and "highs" in solver:
         opt.config.time_limit = time_limit_s
     t0 = time.perf_counter()

@@ -4,6 +4,14 @@ The matrix goes to HiGHS in one ``passModel`` call from the CSC arrays (measured
 project's LP: 16 ms at 35,040 steps against 42 ms for ``addVars``/``addRows``). The return
 status of every call is checked: with a wrongly sized array ``passModel`` fails without
 raising and a "solve" would report objective 0.
+
+Before that call every array (costs, column and row bounds, matrix values) is checked for
+values HiGHS cannot take — a NaN cost is accepted silently and can keep the simplex spinning
+for ever — and the message names the block and the scenario section that added it.
+
+A solve runs in a helper thread (HiGHS releases the GIL) while the main thread waits, so
+Ctrl-C reaches Python during a solve: HiGHS's simplex/IPM interrupt callback then stops it
+within one iteration check and :class:`KeyboardInterrupt` is raised once it has stopped.
 """
 
 from __future__ import annotations
@@ -14,14 +22,15 @@ import gc
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 
-from dcflex.errors import InfeasibleError, SolverError
-from dcflex.model.lp import LinearProgram
+from dcflex.errors import InfeasibleError, ScenarioError, SolverError
+from dcflex.model.lp import LinearProgram, array_problem, limit_of
 
 
 @dataclass
@@ -94,9 +103,66 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+def _where(lp: LinearProgram, col: int | None = None, row: int | None = None
+           ) -> tuple[str, str]:
+    """(block description, scenario source) of a column or a row of ``lp``."""
+    blocks = lp.blocks.values() if col is not None else lp.row_blocks.values()
+    i = col if col is not None else row
+    for b in blocks:
+        if b.start <= i < b.start + b.size:
+            step = i - b.start
+            at = (f" at {lp.index[step]:%Y-%m-%d %H:%M} UTC"
+                  if getattr(b, "per_step", b.size == len(lp.index)) and step < len(lp.index)
+                  else f" (entry {step})" if b.size > 1 else "")
+            return f"{b.name}{at}", b.source
+    return f"{'column' if col is not None else 'row'} {i}", ""
+
+
+def check_lp(lp: LinearProgram) -> None:
+    """Check every array of ``lp`` before it goes to HiGHS.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario section whose component added the first value that is NaN, ±inf
+        where that means nothing, or beyond HiGHS's limits
+        (:func:`dcflex.model.lp.array_problem`).
+    """
+    A = lp.A
+    checks = [("cost", lp.c, "col"), ("lower bound", lp.col_lb, "col"),
+              ("upper bound", lp.col_ub, "col"), ("lower bound", lp.row_lb, "row"),
+              ("upper bound", lp.row_ub, "row"), ("coefficient", A.data, "nz")]
+    for kind, values, axis in checks:
+        found = array_problem(values, kind)
+        if found is None:
+            continue
+        k, value = found
+        if axis == "col":
+            what, source = _where(lp, col=k)
+        elif axis == "row":
+            what, source = _where(lp, row=k)
+        else:
+            col = int(np.searchsorted(A.indptr, k, side="right") - 1)
+            row_what, source = _where(lp, row=int(A.indices[k]))
+            what = f"{_where(lp, col=col)[0]} in {row_what}"
+        raise ScenarioError(f"{kind} of {what} is {value:g}; expected a finite number of at "
+                            f"most {limit_of(kind):g} in size (check the values and units of "
+                            "this section)", file=lp.source_file, field=source or None)
+    if not np.isfinite(lp.offset):
+        raise ScenarioError(f"constant cost is {lp.offset:g}; expected a finite number",
+                            file=lp.source_file)
+
+
 def make_highs(lp: LinearProgram, time_limit_s: float | None = None,
                threads: int | None = None) -> highspy.Highs:
-    """Create a silent ``Highs`` object holding ``lp`` (for one-off or repeated solves)."""
+    """Create a silent ``Highs`` object holding ``lp`` (for one-off or repeated solves).
+
+    Raises
+    ------
+    ScenarioError
+        If an array of ``lp`` holds a value HiGHS cannot take (:func:`check_lp`).
+    """
+    check_lp(lp)
     if lp.A.nnz > TRIM_ABOVE_NONZEROS:
         release_freed_memory()
     h = new_highs()
@@ -126,6 +192,40 @@ def make_highs(lp: LinearProgram, time_limit_s: float | None = None,
     return h
 
 
+def run_interruptible(h: highspy.Highs) -> highspy.HighsStatus:
+    """``h.run()``, stoppable with Ctrl-C.
+
+    In the main thread the solve runs in highspy's solver thread while this thread waits in
+    short, interruptible steps; on :class:`KeyboardInterrupt` the solve is cancelled through
+    HiGHS's interrupt callbacks (``kCallbackSimplexInterrupt``, ``kCallbackIpmInterrupt``),
+    awaited, and the interrupt re-raised. Elsewhere (worker threads, where no signal arrives)
+    it is a plain ``run``.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        After HiGHS has stopped, if Ctrl-C (SIGINT) arrived during the solve.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return h.run()
+    h.HandleUserInterrupt = True  # registers the interrupt callbacks that honour cancelSolve
+    h.startSolve()
+    try:
+        while True:
+            done, status = h.wait(0.1)
+            if done:
+                return status
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        while True:
+            try:
+                if h.wait(0.1)[0]:
+                    break
+            except KeyboardInterrupt:
+                raise KeyboardInterrupt from None  # a second Ctrl-C: stop waiting
+        raise
+
+
 def run_highs(h: highspy.Highs, n_cols: int) -> Solution:
     """Run (or re-run, warm) a ``Highs`` object and collect the solution.
 
@@ -138,7 +238,7 @@ def run_highs(h: highspy.Highs, n_cols: int) -> Solution:
     """
     t0 = h.getRunTime()
     it0 = h.getInfo().simplex_iteration_count
-    _check(h.run(), "run")
+    _check(run_interruptible(h), "run")
     status = h.getModelStatus()
     text = h.modelStatusToString(status)
     # presolve may stop at "unbounded or infeasible"; every dcflex LP is bounded (each variable
@@ -146,6 +246,11 @@ def run_highs(h: highspy.Highs, n_cols: int) -> Solution:
     if status in (highspy.HighsModelStatus.kInfeasible,
                   highspy.HighsModelStatus.kUnboundedOrInfeasible):
         raise InfeasibleError([])
+    if status == highspy.HighsModelStatus.kTimeLimit:
+        limit = h.getOptionValue("time_limit")
+        limit = limit[1] if isinstance(limit, tuple) else limit  # (status, value) in highspy 1.16
+        raise SolverError(f"HiGHS reached its time limit ({limit:g} s, "
+                          "optimization.time_limit_s) before an optimum")
     if status != highspy.HighsModelStatus.kOptimal:
         raise SolverError(f"HiGHS stopped without an optimum: {text}")
     sol = h.getSolution()

@@ -299,7 +299,12 @@ def pv_output_mw(
     pac0 = capacity_mw_dc / dc_ac_ratio
     # pvlib's inverter pdc0 is the DC input limit; the AC limit is eta_nom * pdc0.
     pac = pvlib.inverter.pvwatts(pdc, pac0 / _ETA_INV_NOM, eta_inv_nom=_ETA_INV_NOM)
-    out = np.clip(np.nan_to_num(np.asarray(pac, dtype=float)), 0.0, pac0)
+    pac = np.asarray(pac, dtype=float)
+    if not np.isfinite(pac0) or not np.all(np.isfinite(pac)):
+        # never hide it (np.nan_to_num once zeroed the whole PV output here)
+        raise DataError("PV output is not a finite number; check capacity_mw_dc, dc_ac_ratio "
+                        "and the site's altitude", field="solar")
+    out = np.clip(pac, 0.0, pac0)
     return pd.Series(out, index=index, name="pv_power_mw")
 
 

@@ -10,7 +10,6 @@ matplotlib's import and rendering time.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import pandas as pd
 from dcflex.results import figures
 from dcflex.results.bill import LINES, monthly_bill, monthly_max
 from dcflex.results.currency import present_document, present_frame, present_name
-from dcflex.results.files import atomic_path, write_text_atomic
+from dcflex.results.files import atomic_path, write_json_atomic
 from dcflex.results.html import ReportSection, ReportTable, write_report
 from dcflex.results.labels import label
 from dcflex.results.result import Result
@@ -111,8 +110,9 @@ def bills(result: Result) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = None,
-                  png: bool = False) -> list[Path]:
-    """Write the data files, ``report.html`` and (if ``png``) the PNG plots; return the paths."""
+                  png: bool = False, report: bool = True) -> list[Path]:
+    """Write the data files, ``report.html`` (unless ``report`` is False) and (if ``png``)
+    the PNG plots; return the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     currency = result.scenario.currency
@@ -123,8 +123,7 @@ def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = 
             shown.to_parquet(tmp)
         _write_csv(shown, out / f"{name}.csv")
         written += [out / f"{name}.parquet", out / f"{name}.csv"]
-    write_text_atomic(out / "metrics.json",
-                      json.dumps(metrics_document(result), indent=2, default=float))
+    write_json_atomic(out / "metrics.json", metrics_document(result))
     with atomic_path(out / "comparison.csv") as tmp:
         present_frame(result.comparison, currency).to_csv(tmp)
     flex_bill, bau_bill = bills(result)
@@ -133,7 +132,9 @@ def write_outputs(result: Result, out_dir: str | Path, week_start: str | None = 
     with atomic_path(out / "monthly_bill.csv") as tmp:
         present_frame(both, currency).to_csv(tmp)
     written += [out / "metrics.json", out / "comparison.csv", out / "monthly_bill.csv"]
-    written.append(run_report(result, out / "report.html", week_start, (flex_bill, bau_bill)))
+    if report:
+        written.append(run_report(result, out / "report.html", week_start,
+                                  (flex_bill, bau_bill)))
     if png:
         written += write_pngs(result, out, week_start)
     return written

@@ -3,8 +3,10 @@
 Layer 1, just above :mod:`dcflex.errors`. Imports nothing else of dcflex, so any layer may
 describe its inputs in these terms.
 
-The pydantic models of a scenario file, one module per topic: :mod:`~dcflex.scenario.series`
-(the strict base model and time series fields), :mod:`~dcflex.scenario.site` (site, period,
+The pydantic models of a scenario file, one module per topic: :mod:`~dcflex.scenario.strict`
+(the strict base model: finite numbers, no booleans for numbers), :mod:`~dcflex.scenario.series`
+(time series fields), :mod:`~dcflex.scenario.localtime` (wall times a DST change skips or
+repeats), :mod:`~dcflex.scenario.site` (site, period,
 optimization), :mod:`~dcflex.scenario.workload`, :mod:`~dcflex.scenario.facility` (facility,
 weather), :mod:`~dcflex.scenario.grid` (grid, tariff, carbon), :mod:`~dcflex.scenario.supply`
 (solar, wind, PPA, battery), :mod:`~dcflex.scenario.events` and the root

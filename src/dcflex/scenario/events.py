@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from dcflex.scenario.dates import IsoDateTime
 from dcflex.scenario.series import StrictModel
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        raise ValueError("give start and end both as local times or both with a UTC offset")
+    if end <= start:
+        raise ValueError("end must be after start")
 
 
 class DemandResponseEvent(StrictModel):
@@ -41,8 +49,7 @@ class DemandResponseEvent(StrictModel):
     def _one_cap(self) -> DemandResponseEvent:
         if (self.reduce_to_fraction is None) == (self.cap_mw is None):
             raise ValueError("give exactly one of reduce_to_fraction or cap_mw")
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
+        _check_window(self.start, self.end)
         return self
 
 
@@ -55,8 +62,7 @@ class ImportCap(StrictModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> ImportCap:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
+        _check_window(self.start, self.end)
         return self
 
 

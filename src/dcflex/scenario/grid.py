@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from dcflex.scenario.series import SeriesSpec, StrictModel
 
@@ -30,6 +30,18 @@ LocalHour = Annotated[int, Field(ge=0, le=24)]
 Month = Annotated[int, Field(ge=1, le=12)]
 
 
+def _non_empty_hours(hours: tuple[int, int] | None) -> tuple[int, int] | None:
+    """Refuse a window of no hours ([7, 7], [24, 0]): it would silently drop the charge."""
+    if hours is not None and hours[0] % 24 == hours[1] % 24 and tuple(hours) != (0, 24):
+        raise ValueError(f"hours [{hours[0]}, {hours[1]}] is an empty window; give [start, end) "
+                         "with end after start (or [22, 6] to wrap midnight, [0, 24] for the "
+                         "whole day)")
+    return hours
+
+
+LocalHours = Annotated[tuple[LocalHour, LocalHour], AfterValidator(_non_empty_hours)]
+
+
 class TouPeriod(StrictModel):
     """A time-of-use energy rate period (local time).
 
@@ -38,7 +50,7 @@ class TouPeriod(StrictModel):
     """
 
     price_usd_per_mwh: float = Field(description="Energy rate in this period, USD/MWh.")
-    hours: tuple[LocalHour, LocalHour] = Field(
+    hours: LocalHours = Field(
         (0, 24),
         description="Local hours [start, end), 0..24, e.g. [16, 21]; [22, 6] wraps midnight; "
                     "the whole day if omitted.")
@@ -66,7 +78,7 @@ class DemandCharge(StrictModel):
     """A demand charge on the monthly peak import (local billing months)."""
 
     rate_usd_per_mw_month: float = Field(ge=0, description="USD per MW of monthly peak.")
-    hours: tuple[LocalHour, LocalHour] | None = Field(
+    hours: LocalHours | None = Field(
         None, description="Demand window, local hours [start, end), 0..24; [22, 6] wraps "
                           "midnight; whole day if omitted."
     )

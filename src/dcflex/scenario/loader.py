@@ -18,7 +18,7 @@ from dcflex.errors import ScenarioError
 from dcflex.scenario.currency import Spelled, money_fields, spell_money, to_reporting_currency
 from dcflex.scenario.paths import resolve_paths
 from dcflex.scenario.schema import Scenario
-from dcflex.scenario.yamlfile import parse_with_lines, read_text
+from dcflex.scenario.yamlfile import parse_with_lines, read_text, resolve_file
 
 
 def _form(mapping: dict) -> tuple:
@@ -83,7 +83,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[tuple, tup
             "must be the path of another scenario file", file=path, field="extends",
             line=lines.get(("extends",)),
         )
-    parent_path = (path.parent / parent).resolve()
+    parent_path = resolve_file(path.parent / parent, "extended scenario")
     if not parent_path.exists():
         raise ScenarioError(
             f"extended scenario file not found: {parent_path}",
@@ -108,6 +108,11 @@ _UNION_TAGS = {"inference", "training", "batch", "number", "file", "generator", 
                "arrival_name", "arrival_profile"}
 
 
+def _is_tag(item: Any) -> bool:
+    """A union branch's tag: a known one, or the repr of a generic type (``list[...]``)."""
+    return isinstance(item, str) and (item in _UNION_TAGS or "[" in item)
+
+
 def _clean_loc(loc: tuple, data: Any) -> tuple:
     """Drop pydantic's union-branch tags from an error location, keeping field names.
 
@@ -120,7 +125,7 @@ def _clean_loc(loc: tuple, data: Any) -> tuple:
     for i, item in enumerate(loc):
         deeper = i + 1 < len(loc)
         in_dict = isinstance(node, dict) and item in node
-        if in_dict and deeper and item in _UNION_TAGS and not tag_skipped and not isinstance(
+        if in_dict and deeper and _is_tag(item) and not tag_skipped and not isinstance(
             node[item], dict | list
         ):
             # a scalar cannot hold the rest of the path: this is a tag, not the key
@@ -130,7 +135,7 @@ def _clean_loc(loc: tuple, data: Any) -> tuple:
             out.append(item)
             node = node[item]
             tag_skipped = False
-        elif isinstance(item, str) and item in _UNION_TAGS and not tag_skipped:
+        elif _is_tag(item) and not tag_skipped:
             tag_skipped = True
         else:
             out.append(item)
@@ -162,7 +167,10 @@ def scenario_from_dict(data: dict, file: str | Path | None = None,
         return Scenario.model_validate(data)
     except ValidationError as exc:
         err = _pick_error(exc.errors())
-        loc = _clean_loc(tuple(err["loc"]), data)
+        # StrictModel's number checks run on the whole section and say which field in ctx
+        inner = (err.get("ctx") or {}).get("loc", ()) if err.get("type") in _SECTION_ERRORS \
+            else ()
+        loc = _clean_loc((*err["loc"], *inner), data)
         field = _format_loc(loc) or None
         where_file, line = str(file) if file else None, None
         if lines:
@@ -173,6 +181,10 @@ def scenario_from_dict(data: dict, file: str | Path | None = None,
                 where_file, line = lines[probe]
         message = _describe(err)
         raise ScenarioError(message, file=where_file, field=field, line=line) from None
+
+
+# Errors raised for a whole model that name the field in their context (series.field_error).
+_SECTION_ERRORS = ("dcflex_field",)
 
 
 def _pick_error(errors: list[dict]) -> dict:
@@ -192,6 +204,12 @@ def _pick_error(errors: list[dict]) -> dict:
 def _describe(err: dict) -> str:
     typ = err.get("type", "")
     got = err.get("input")
+    if typ in _SECTION_ERRORS:
+        return err["ctx"]["message"]
+    if typ == "too_short":
+        ctx = err.get("ctx", {})
+        n = ctx.get('min_length')
+        return f"expected at least {n} item{'' if n == 1 else 's'}, got {ctx.get('actual_length')}"
     if typ == "extra_forbidden":
         return "unknown field (check the spelling; 'dcflex schema' lists the fields)"
     if typ == "missing":
@@ -226,7 +244,7 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
     ScenarioError
         With file, line, field path and what was expected.
     """
-    path = Path(path).resolve()
+    path = resolve_file(path, "scenario")
     data, lines = _load_raw(path, ())
     if overrides:
         data = deep_merge(data, spell_money(overrides, _money_fields(), file=path)[0])

@@ -6,6 +6,7 @@ file that names it; ``data:`` and ``pvlib:`` references are left as they are.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,12 @@ def resolve_paths(data: Any, base_dir: Path) -> Any:
         if value.startswith(("pvlib:", "data:")):
             return value
         p = Path(value).expanduser()
-        return str(p if p.is_absolute() else (base_dir / p).resolve())
+        if p.is_absolute():
+            return str(p)
+        try:
+            return str((base_dir / p).resolve())
+        except (RuntimeError, OSError):
+            # a loop of symbolic links: keep the path; reading the file reports the loop
+            return os.path.abspath(base_dir / p)
 
     return _map_paths(data, absolute)

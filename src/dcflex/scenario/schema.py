@@ -12,14 +12,15 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dcflex.scenario.currency import ExchangeRates
 from dcflex.scenario.events import Events
 from dcflex.scenario.facility import Facility, Weather
 from dcflex.scenario.grid import Carbon, Grid, Tariff
+from dcflex.scenario.localtime import first_local_time_problem
 from dcflex.scenario.paths import relative_paths
-from dcflex.scenario.series import StrictModel
+from dcflex.scenario.series import Seed, StrictModel, field_error
 from dcflex.scenario.site import Optimization, Period, Site
 from dcflex.scenario.supply import Battery, Ppa, Solar, Wind
 from dcflex.scenario.workload import Workload
@@ -44,7 +45,7 @@ class Scenario(StrictModel):
     battery: Battery | None = None
     events: Events = Field(default_factory=Events)
     optimization: Optimization = Field(default_factory=Optimization)
-    seed: int = Field(0, description="Seed for every generator that does not set its own.")
+    seed: Seed = Field(0, description="Seed for every generator that does not set its own.")
     currency: str = Field(
         "USD", pattern=r"^[A-Z]{3}$",
         description="Reporting currency (ISO 4217 code). Money fields may be spelled in any "
@@ -53,6 +54,14 @@ class Scenario(StrictModel):
     exchange_rates: ExchangeRates | None = Field(
         None, description="Rates between the currencies the inputs use (with date and source).")
     source_file: str | None = Field(None, description="Set by the loader; do not write it.")
+
+    @model_validator(mode="after")
+    def _local_times_exist(self) -> Scenario:
+        # naive date-times are the site's wall time: each must be one instant (no DST gap/overlap)
+        problem = first_local_time_problem(self, self.site.timezone)
+        if problem is not None:
+            raise field_error(*problem)
+        return self
 
     def scenario_hash(self) -> str:
         """Stable SHA-256 (16 hex digits) of the resolved scenario, without its file name."""

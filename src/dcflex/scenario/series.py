@@ -1,4 +1,5 @@
-"""Time series fields of a scenario, and the strict base of every scenario model.
+"""Time series fields of a scenario (and, re-exported, the strict base of every scenario model
+from :mod:`dcflex.scenario.strict`).
 
 A time series field takes one of three forms:
 
@@ -16,13 +17,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import Discriminator, Field, Tag
 
+from dcflex.scenario.strict import (
+    MAX_HOURS,
+    MAX_INT,
+    Hours,
+    InfFloat,
+    Seed,
+    StrictModel,
+    field_error,
+)
 
-class StrictModel(BaseModel):
-    """Base model: unknown keys are errors, so typos never pass silently."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+__all__ = ["MAX_HOURS", "MAX_INT", "FileSeries", "GeneratedSeries", "Hours", "InfFloat", "Seed",
+           "SeriesSpec", "StrictModel", "field_error"]
 
 
 class FileSeries(StrictModel):
@@ -70,7 +78,7 @@ class GeneratedSeries(StrictModel):
     autocorrelation: float = Field(0.8, ge=0, lt=1, description="Lag-one autocorrelation of noise.")
     minimum: float | None = Field(None, description="Lower clip (field unit).")
     maximum: float | None = Field(None, description="Upper clip (field unit).")
-    seed: int = Field(0, description="Random seed; same seed, same series.")
+    seed: Seed = 0
 
 
 def _series_kind(value: Any) -> str:

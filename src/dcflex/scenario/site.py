@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import date
 from typing import Literal
 
 import pandas as pd
@@ -18,7 +20,9 @@ class Site(StrictModel):
     latitude_deg: float = Field(ge=-90, le=90, description="Latitude, degrees north.")
     longitude_deg: float = Field(ge=-180, le=180, description="Longitude, degrees east.")
     timezone: str = Field(description="IANA time zone of the site, e.g. 'America/Los_Angeles'.")
-    altitude_m: float = Field(0.0, description="Altitude above sea level, m.")
+    altitude_m: float = Field(
+        0.0, ge=-450, le=8850,
+        description="Altitude above sea level, m (from the Dead Sea shore to Everest).")
 
     @field_validator("timezone")
     @classmethod
@@ -30,8 +34,31 @@ class Site(StrictModel):
         return value
 
 
+#: Default cap on the steps of a period: a leap year at 5-minute steps. The LP grows linearly
+#: with the steps (the 15-minute year, 35,040 steps, peaks near 625 MB in HiGHS), so a 1-second
+#: step over a year (31.5 M steps) would exhaust memory after minutes of work.
+MAX_STEPS = 105_408
+#: Environment variable that raises (or lowers) :data:`MAX_STEPS`; ``dcflex --max-steps N``
+#: sets it for a command and the worker processes it starts.
+MAX_STEPS_ENV = "DCFLEX_MAX_STEPS"
+# Dates pandas can index in any time zone (its Timestamp spans 1677-09-21 to 2262-04-11).
+_FIRST_DATE, _LAST_DATE = date(1678, 1, 1), date(2262, 4, 1)
+
+
+def max_steps() -> int:
+    """The cap on a period's steps: ``$DCFLEX_MAX_STEPS`` if set, else :data:`MAX_STEPS`."""
+    text = os.environ.get(MAX_STEPS_ENV, "").strip()
+    try:
+        return int(text) if text else MAX_STEPS
+    except ValueError:
+        raise ValueError(f"{MAX_STEPS_ENV}={text!r} is not a whole number of steps") from None
+
+
 class Period(StrictModel):
-    """Simulated period: local-time start (inclusive) and end (exclusive) dates and step."""
+    """Simulated period: local-time start (inclusive) and end (exclusive) dates and step.
+
+    A period has at most :func:`max_steps` steps (default :data:`MAX_STEPS`).
+    """
 
     start: IsoDate = Field(description="First local day simulated (inclusive).")
     end: IsoDate = Field(description="Day after the last simulated local day (exclusive).")
@@ -43,16 +70,30 @@ class Period(StrictModel):
         try:
             step = pd.Timedelta(value)
         except ValueError:
-            raise ValueError(f"expected a step length like '1h' or '15min', got {value!r}"
-                             ) from None
+            raise ValueError("expected a step length like '1h' or '15min'") from None
         if step <= pd.Timedelta(0) or pd.Timedelta(days=1) % step != pd.Timedelta(0):
-            raise ValueError(f"step {value!r} does not divide a day into whole steps")
+            raise ValueError("the step does not divide a day into whole steps")
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _indexable(cls, value: date) -> date:
+        if not _FIRST_DATE <= value <= _LAST_DATE:
+            raise ValueError(f"outside the dates dcflex can index ({_FIRST_DATE} to "
+                             f"{_LAST_DATE})")
         return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end <= self.start:
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        steps = pd.Timedelta(self.end - self.start) // pd.Timedelta(self.step)
+        limit = max_steps()
+        if steps > limit:
+            raise ValueError(
+                f"{self.start} to {self.end} at {self.step} steps is {steps:,} steps, more than "
+                f"the limit of {limit:,}; to run it anyway pass --max-steps {steps} (dcflex "
+                f"--max-steps {steps} <command> ...) or set {MAX_STEPS_ENV}={steps}")
         return self
 
 

@@ -16,7 +16,12 @@ class Solar(StrictModel):
     tilt_deg: float | None = Field(None, ge=0, le=90, description="Tilt; latitude if omitted.")
     azimuth_deg: float = Field(180.0, ge=0, lt=360, description="Azimuth, degrees from north.")
     tracking: Literal["fixed", "single_axis"] = "fixed"
-    dc_ac_ratio: float = Field(1.2, gt=0, description="DC/AC ratio.")
+    dc_ac_ratio: float = Field(
+        1.2, ge=0.5, le=3.0,
+        description="DC/AC ratio (PVWatts default 1.2; Dobos, PVWatts Version 5 Manual, NREL/"
+                    "TP-6A20-62641, 2014). Below 0.5 the inverter is so oversized that its "
+                    "efficiency curve turns negative at ordinary irradiance and PV output "
+                    "silently vanishes.")
     losses_pct: float = Field(14.0, ge=0, lt=100, description="System losses, % (PVWatts).")
     profile_fraction: SeriesSpec | None = Field(
         None, description="Output as fraction of AC capacity; replaces the weather model."

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from dcflex.scenario.dates import IsoDateTime
-from dcflex.scenario.series import SeriesSpec, StrictModel
+from dcflex.scenario.series import Hours, Seed, SeriesSpec, StrictModel
+from dcflex.scenario.strict import MAX_HOURS
 
 
 class GpuSpec(StrictModel):
@@ -72,7 +73,7 @@ class InferenceTrace(StrictModel):
 
     files: list[str] = Field(min_length=1, description="AzureLLMInferenceTrace_*.csv files.")
     mean_utilization: float = Field(gt=0, le=1, description="Mean GPU utilization (fraction).")
-    seed: int = 0
+    seed: Seed = 0
 
 
 class InferenceSynthetic(StrictModel):
@@ -80,7 +81,7 @@ class InferenceSynthetic(StrictModel):
 
     mean_utilization: float = Field(gt=0, le=1, description="Mean GPU utilization (fraction).")
     peak_to_mean: float = Field(1.5, ge=1, description="Peak / mean utilization.")
-    seed: int = 0
+    seed: Seed = 0
 
 
 class InferenceClass(Sized):
@@ -116,7 +117,7 @@ class TrainingClass(Sized):
     """Training with a power cap per step and a throughput floor (SLO tier)."""
 
     kind: Literal["training"] = "training"
-    curve: str | list[tuple[float, float]] = Field(
+    curve: str | Annotated[list[tuple[float, float]], Field(min_length=2)] = Field(
         "default",
         description=(
             "Power-cap -> throughput curve: a family name or points [[gpu_power_fraction,"
@@ -126,7 +127,7 @@ class TrainingClass(Sized):
     min_throughput: float = Field(
         0.0, ge=0, le=1, description="SLO tier: minimum average throughput over each window."
     )
-    window_h: float = Field(24.0, gt=0, description="Length of the SLO averaging window, h.")
+    window_h: Hours = Field(24.0, description="Length of the SLO averaging window, h.")
     value_usd_per_gpu_hour: float = Field(
         2.0,
         ge=0,
@@ -160,7 +161,7 @@ class BatchTrace(StrictModel):
     tz: str = Field("UTC", description="Time zone of the trace's naive timestamps.")
     utilization: float = Field(0.5, gt=0, le=1, description="Mean share of the class's GPUs.")
     slack_factor: float = Field(2.0, ge=1, description="Deadline / longest job runtime.")
-    max_window_h: float = Field(48.0, gt=0, description="Longest release-to-deadline span, h.")
+    max_window_h: Hours = Field(48.0, description="Longest release-to-deadline span, h.")
 
 
 class BatchSynthetic(StrictModel):
@@ -169,8 +170,8 @@ class BatchSynthetic(StrictModel):
     generator: Literal["philly"] = "philly"
     gpu_hours_per_day: float = Field(gt=0, description="Mean work released per day, GPU-h.")
     slack_factor: float = Field(2.0, ge=1, description="Deadline / longest job runtime.")
-    max_window_h: float = Field(48.0, gt=0, description="Longest release-to-deadline span, h.")
-    seed: int = 0
+    max_window_h: Hours = Field(48.0, description="Longest release-to-deadline span, h.")
+    seed: Seed = 0
 
 
 class BatchArrivalProfile(StrictModel):
@@ -237,8 +238,10 @@ class BatchClass(Sized):
         ),
     )
     deadline_h: float = Field(
-        24.0, ge=0, description="Deadline after each arrival, h (0: in its arrival step).")
-    releases: list[BatchRelease] | None = Field(None, description="Explicit releases.")
+        24.0, ge=0, le=MAX_HOURS,
+        description="Deadline after each arrival, h (0: in its arrival step).")
+    releases: list[BatchRelease] | None = Field(
+        None, min_length=1, description="Explicit releases (at least one).")
     trace: BatchTrace | None = Field(None, description="Releases from a GPU job trace.")
     synthetic: BatchSynthetic | None = Field(None, description="Seeded Philly-like releases.")
 

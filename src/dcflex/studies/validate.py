@@ -3,9 +3,12 @@
 ``dcflex validate`` recognises four kinds of YAML file by their top-level keys
 (:func:`file_kind`) and checks each as its command would before any solve:
 
-- a scenario: the schema, the data files it names, and its inputs prepared on the period
-  (data coverage and gaps under each file's gap policy, time-of-use periods that leave an
-  hour without a rate, events on step boundaries — what ``dcflex run`` checks first);
+- a scenario: the schema, that the data files it names exist, its period's steps, events
+  on step boundaries and time-of-use periods that leave no hour without a rate; with
+  ``--data`` also its inputs prepared on the period as ``dcflex run`` does (every data file
+  read: coverage and gaps under each file's gap policy, weather physics). Without ``--data``
+  the check stays light (no pvlib, matplotlib, scipy.optimize, Dask or Pyomo are imported),
+  so it answers in well under a second for an editor or a pre-commit hook;
 - a sites file (``sites:`` with ``rank_by``/``description``): every site as a scenario, with
   its overrides, and the grid-demand file each names;
 - a sweep file (``base:`` and ``axes:``): the axis paths and every variant as a scenario;
@@ -36,28 +39,44 @@ def file_kind(data: Any) -> Kind:
     return "scenario"
 
 
-def check_scenario(scenario: Scenario) -> int:
-    """Prepare a scenario's inputs (reading every data file); return the number of steps.
+def check_scenario(scenario: Scenario, data: bool = False) -> int:
+    """Check a scenario before any solve; return the number of steps of its period.
+
+    Always: the data files it names exist, the period divides into steps, every event lies on
+    step boundaries and time-of-use periods leave no hour without a rate. With ``data``, its
+    inputs are also prepared as ``dcflex run`` prepares them (every data file read, coverage
+    and gaps under each file's gap policy, weather physics), which loads what the readers and
+    physics need (pvlib for TMY3 weather and PV).
 
     Raises
     ------
     DcflexError
         What ``dcflex run`` would raise before solving.
     """
-    from dcflex.data.series import check_data_files
-    from dcflex.model.inputs import prepare
+    from dcflex.data.series import SeriesContext, check_data_files, period_index, step_hours
 
     check_data_files(scenario)
-    return prepare(scenario).n_steps
+    if data:
+        from dcflex.model.inputs import prepare
+
+        return prepare(scenario).n_steps
+    from dcflex.model.components import events, tariff
+
+    index = period_index(scenario)
+    ctx = SeriesContext(scenario, index, step_hours(scenario.period.step))
+    events.prepare(scenario, ctx)
+    if scenario.tariff.tou is not None:  # a rate table reads no file
+        tariff.prepare(scenario, ctx)
+    return len(index)
 
 
-def _check_sites(path: Path, entries: list) -> list[str]:
+def _check_sites(path: Path, entries: list, data: bool) -> list[str]:
     from dcflex.data.series import resolve_data_path
     from dcflex.studies.compare.sites import _labels
     from dcflex.studies.compare.worker import _load
 
     for entry in entries:
-        check_scenario(_load(entry))
+        check_scenario(_load(entry), data)
         if entry.grid_demand is not None:
             resolve_data_path(entry.grid_demand.file)
     return _labels(entries)
@@ -72,7 +91,7 @@ def _fleet_loader() -> Any:
     return getattr(module, "load_fleet", None)
 
 
-def validate_file(path: str | Path) -> str:
+def validate_file(path: str | Path, data: bool = False) -> str:
     """Check one file; return a one-line summary of what it is and what was checked.
 
     Raises
@@ -81,37 +100,37 @@ def validate_file(path: str | Path) -> str:
         The first problem, naming the file and the field.
     """
     path = Path(path)
-    data = read_yaml_file(path, "dcflex")
-    kind = file_kind(data)
+    doc = read_yaml_file(path, "dcflex")
+    kind = file_kind(doc)
     if kind == "scenario":
         scen = load_scenario(path)
-        steps = check_scenario(scen)
-        return (f"scenario {scen.name}, hash {scen.scenario_hash()}, {steps:,} steps "
-                "prepared")
+        steps = check_scenario(scen, data)
+        return (f"scenario {scen.name}, hash {scen.scenario_hash()}, {steps:,} steps"
+                + (" prepared" if data else ", data files found"))
     if kind == "sites":
         from dcflex.studies.compare import load_sites
 
-        labels = _check_sites(path, load_sites(path)[0])
-        return f"sites file, {len(labels)} sites prepared: {', '.join(labels)}"
+        labels = _check_sites(path, load_sites(path)[0], data)
+        return f"sites file, {len(labels)} sites checked: {', '.join(labels)}"
     if kind == "sweep":
         from dcflex.studies.sweep import expand, load_sweep
 
         spec = load_sweep(path)
         variants = expand(spec)
         for v in variants:
-            check_scenario(scenario_from_dict(v.scenario, file=v.scenario_file))
-        return f"sweep file {spec.name}, {len(variants)} variants prepared"
+            check_scenario(scenario_from_dict(v.scenario, file=v.scenario_file), data)
+        return f"sweep file {spec.name}, {len(variants)} variants checked"
     load_fleet = _fleet_loader()
     if load_fleet is not None:
         load_fleet(path)
-        return f"fleet file, {len(data['sites'])} sites (read by dcflex.studies.fleet)"
-    sites = data["sites"]
+        return f"fleet file, {len(doc['sites'])} sites (read by dcflex.studies.fleet)"
+    sites = doc["sites"]
     if not isinstance(sites, list) or not sites:
         raise ScenarioError("expected a non-empty 'sites' list", file=path, field="sites")
     from dcflex.studies.compare.sites import _entry_from_item
 
     entries = [_entry_from_item(item, path.parent.resolve(), path, i)
                for i, item in enumerate(sites)]
-    labels = _check_sites(path, entries)
-    return (f"fleet file, {len(labels)} sites prepared: {', '.join(labels)} (its coupling "
+    labels = _check_sites(path, entries, data)
+    return (f"fleet file, {len(labels)} sites checked: {', '.join(labels)} (its coupling "
             "is checked by the fleet command)")

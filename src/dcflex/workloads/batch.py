@@ -26,8 +26,11 @@ def release_windows(rel: pd.DataFrame, index: pd.DatetimeIndex) -> list[tuple[in
         step = index[1] - index[0]
     else:
         raise ValueError("a one-step index without freq has no step length")
-    starts = index.searchsorted(rel["release_utc"].to_numpy(), side="left")
-    ends = index.searchsorted((rel["deadline_utc"] - step).to_numpy(), side="right")
+    # in nanoseconds: a deadline of 0.024 h (86.4 s) cannot be cast to a second-based index
+    ns = index.as_unit("ns")
+    starts = ns.searchsorted(pd.DatetimeIndex(rel["release_utc"]).as_unit("ns"), side="left")
+    ends = ns.searchsorted(pd.DatetimeIndex(rel["deadline_utc"] - step).as_unit("ns"),
+                           side="right")
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 

@@ -38,7 +38,13 @@ from dcflex.data.readers.caiso import read_caiso_oasis_lmp, read_price_8760
 from dcflex.data.readers.dcrl import read_dcrl_eia
 from dcflex.data.readers.electricitymaps import read_electricitymaps
 from dcflex.data.readers.entsoe import read_entsoe_wide
-from dcflex.data.readers.generic import check_tz_matches, finish_frame, read_generic, require_file
+from dcflex.data.readers.generic import (
+    check_tz_matches,
+    finish_frame,
+    read_generic,
+    reason,
+    require_file,
+)
 from dcflex.data.readers.greendcc import read_greendcc_price
 from dcflex.data.readers.openmeteo import read_openmeteo
 from dcflex.data.readers.weather import read_nsrdb, read_pvgis_tmy, read_srw, read_tmy3
@@ -187,10 +193,10 @@ def read_series(
     except DataError:
         raise
     except TypeError as exc:  # a required keyword such as year= or tz= is missing
-        raise DataError(f"format {format!r}: {exc}", file=path) from exc
+        raise DataError(f"format {format!r}: {reason(exc)}", file=path) from exc
     except (ValueError, KeyError, IndexError, json.JSONDecodeError,
             pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read as {format!r}: {exc}", file=path) from exc
+        raise DataError(f"cannot read as {format!r}: {reason(exc)}", file=path) from exc
 
     name = _pick_column(frame, column, path)
     series = frame[name].astype(float).rename(name)

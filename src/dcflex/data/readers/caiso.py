@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcflex.data.readers.generic import check_tz_matches, finish_frame, parse_times, read_table
+from dcflex.data.readers.generic import (
+    check_tz_matches,
+    finish_frame,
+    header_note,
+    parse_times,
+    read_table,
+)
 from dcflex.errors import DataError
 
 OASIS_UNITS = {"lmp_usd_per_mwh": "USD/MWh"}
@@ -60,7 +66,7 @@ def read_caiso_oasis_lmp(
     for col in (_START, _TYPE, _VALUE):
         if col not in table.columns:
             raise DataError(
-                f"expected OASIS column {col!r}; columns: {list(table.columns)}",
+                f"expected OASIS column {col!r}; {header_note(table.columns)}",
                 file=path,
                 field=col,
             )

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from dcflex.data.readers.generic import check_tz_matches, finish_frame, parse_times, read_table
+from dcflex.data.readers.generic import (
+    check_tz_matches,
+    finish_frame,
+    header_note,
+    parse_times,
+    read_table,
+)
 from dcflex.errors import DataError
 
 FUELS = ("WND", "SUN", "WAT", "OIL", "NG", "COL", "NUC", "OTH")
@@ -53,7 +59,7 @@ def read_dcrl_eia(path: str | Path, *, tz: str | None = None) -> pd.DataFrame:
     for col in ("timestamp", "avg_CI"):
         if col not in table.columns:
             raise DataError(
-                f"expected column {col!r}; columns: {list(table.columns)}", file=path, field=col
+                f"expected column {col!r}; {header_note(table.columns)}", file=path, field=col
             )
     index = pd.DatetimeIndex(parse_times(table["timestamp"], path, "timestamp"))
     if index.tz is None:

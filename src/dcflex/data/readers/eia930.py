@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from dcflex.data.readers.generic import header_note, read_table, reason
 from dcflex.errors import DataError
 
 #: Strings the Ruggles et al. export writes where EIA-930 has no value (SOURCE.txt).
@@ -112,14 +113,14 @@ def read_eia930_demand(path: str | Path, column: str | None = None) -> pd.DataFr
     path = Path(path)
     if not path.is_file():
         raise DataError("EIA-930 demand file not found", file=path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = read_table(path, dtype=str, keep_default_na=False)
     if "date_time" not in raw.columns:
-        raise DataError(f"expected a 'date_time' column, found columns {list(raw.columns)}",
+        raise DataError(f"expected a 'date_time' column; {header_note(raw.columns)}",
                         file=path, field="date_time")
     present = {h: name for h, name in _COLUMNS.items() if h in raw.columns}
     if not present:
         raise DataError(
-            f"expected a demand column {sorted(_COLUMNS)}, found columns {list(raw.columns)}",
+            f"expected a demand column {sorted(_COLUMNS)}; {header_note(raw.columns)}",
             file=path,
         )
     if column is not None:
@@ -135,7 +136,7 @@ def read_eia930_demand(path: str | Path, column: str | None = None) -> pd.DataFr
     try:
         time = pd.to_datetime(raw["date_time"], format="%Y-%m-%d %H:%M:%S")
     except (ValueError, TypeError) as exc:
-        raise DataError(f"expected time stamps 'YYYY-MM-DD HH:MM:SS' (UTC): {exc}",
+        raise DataError(f"expected time stamps 'YYYY-MM-DD HH:MM:SS' (UTC): {reason(exc)}",
                         file=path, field="date_time") from exc
     index = pd.DatetimeIndex(time).tz_localize("UTC")
     index.name = "time_utc"

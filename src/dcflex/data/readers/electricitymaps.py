@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from dcflex.data.readers.generic import check_tz_matches, finish_frame, parse_times, read_table
+from dcflex.data.readers.generic import (
+    check_tz_matches,
+    finish_frame,
+    header_note,
+    parse_times,
+    read_table,
+)
 from dcflex.errors import DataError
 
 UNITS = {
@@ -69,7 +75,7 @@ def read_electricitymaps(path: str | Path, *, tz: str | None = None) -> pd.DataF
     table = read_table(path)
     if _TIME not in table.columns:
         raise DataError(
-            f"expected column {_TIME!r}; columns: {list(table.columns)}", file=path, field=_TIME
+            f"expected column {_TIME!r}; {header_note(table.columns)}", file=path, field=_TIME
         )
     out: dict[str, pd.Series] = {}
     aliases: dict[str, str] = {}
@@ -77,7 +83,7 @@ def read_electricitymaps(path: str | Path, *, tz: str | None = None) -> pd.DataF
         found = [c for c in table.columns if re.search(pattern, c, re.IGNORECASE)]
         if len(found) != 1:
             raise DataError(
-                f"expected one column matching {name!r}; columns: {list(table.columns)}",
+                f"expected one column matching {name!r}; {header_note(table.columns)}",
                 file=path,
                 field=name,
             )

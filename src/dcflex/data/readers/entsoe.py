@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from dcflex.data.readers.generic import check_tz_matches, finish_frame, parse_times, read_table
+from dcflex.data.readers.generic import (
+    check_tz_matches,
+    finish_frame,
+    header_note,
+    parse_times,
+    read_table,
+)
 from dcflex.errors import DataError
 
 UNIT = "EUR/MWh"
@@ -50,7 +56,7 @@ def read_entsoe_wide(
     table = read_table(path)
     if time_column not in table.columns:
         raise DataError(
-            f"expected column {time_column!r}; columns: {list(table.columns)}",
+            f"expected column {time_column!r}; {header_note(table.columns)}",
             file=path,
             field=time_column,
         )

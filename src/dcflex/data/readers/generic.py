@@ -13,6 +13,7 @@ named
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,27 @@ from dcflex.errors import DataError
 
 TIME_COLUMN_NAMES = ("time_utc", "time", "timestamp", "datetime", "date_time", "date")
 """Header names (case-insensitive) taken as the time column when none is named."""
+
+
+def header_note(columns: Any) -> str:
+    """How many columns a file's header has, without quoting it.
+
+    A file that lacks the expected columns may be anything (a system file named by mistake or
+    on purpose), so messages count its columns instead of printing its first line.
+    """
+    n = len(columns)
+    return f"the file's header has {n} column{'' if n == 1 else 's'}, none of them named so"
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of a parser's error message, with long quoted text cut out.
+
+    Parsers quote the text they choke on (``could not convert string to float: '...'``); for
+    a file that is not data that text is a line of it, which a message must not repeat.
+    """
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    text = re.sub(r"""(['"])([^'"]{25,})\1""", r"\1…\1", text)
+    return text[:160] or type(exc).__name__
 
 
 def require_file(path: str | Path) -> Path:
@@ -150,7 +172,7 @@ def read_table(path: str | Path, *, fmt: str = "csv", **read_options: Any) -> pd
             return pd.read_parquet(path, **read_options)
         return pd.read_csv(path, **read_options)
     except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read as {fmt}: {exc}", file=path) from exc
+        raise DataError(f"cannot read as {fmt}: {reason(exc)}", file=path) from exc
 
 
 def read_generic(
@@ -195,14 +217,13 @@ def read_generic(
     if time_column is None:
         found = [c for c in columns if c.strip().lower() in TIME_COLUMN_NAMES]
         if len(found) != 1:
-            raise DataError(
-                f"cannot tell the time column: give time_column (columns: {columns})",
-                file=path,
-            )
+            which = f"several candidates {found}" if found else "none named like a time"
+            raise DataError(f"cannot tell the time column ({which}): give time_column",
+                            file=path)
         time_column = found[0]
     if time_column not in columns:
         raise DataError(
-            f"time column {time_column!r} not found; columns: {columns}",
+            f"time column {time_column!r} not found; {header_note(columns)}",
             file=path,
             field=time_column,
         )

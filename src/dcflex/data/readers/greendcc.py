@@ -15,7 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcflex.data.readers.generic import check_tz_matches, finish_frame, parse_times, read_table
+from dcflex.data.readers.generic import (
+    check_tz_matches,
+    finish_frame,
+    header_note,
+    parse_times,
+    read_table,
+)
 from dcflex.errors import DataError
 
 UNITS = {"price_usd_per_mwh": "USD/MWh"}
@@ -52,7 +58,7 @@ def read_greendcc_price(path: str | Path, *, tz: str | None = None) -> pd.DataFr
     for col in (_UTC, _PRICE):
         if col not in table.columns:
             raise DataError(
-                f"expected column {col!r}; columns: {list(table.columns)}", file=path, field=col
+                f"expected column {col!r}; {header_note(table.columns)}", file=path, field=col
             )
     utc = pd.DatetimeIndex(parse_times(table[_UTC], path, _UTC, utc=True))
     if _LOCAL in table.columns:

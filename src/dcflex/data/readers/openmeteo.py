@@ -25,7 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcflex.data.readers.generic import check_tz_matches, finish_frame, parse_times, require_file
+from dcflex.data.readers.generic import (
+    check_tz_matches,
+    finish_frame,
+    parse_times,
+    reason,
+    require_file,
+)
 from dcflex.data.timeseries import to_utc
 from dcflex.data.units import convert, normalize_unit
 from dcflex.errors import DataError
@@ -71,7 +77,7 @@ def read_openmeteo(path: str | Path, *, tz: str | None = None) -> pd.DataFrame:
         hourly = src["hourly"]
         times = hourly["time"]
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"not a JSON file: {exc}", file=path) from exc
+        raise DataError(f"not a JSON file: {reason(exc)}", file=path) from exc
     except (KeyError, TypeError):
         raise DataError("expected an Open-Meteo response with hourly.time", file=path) from None
     zone = src.get("timezone")

@@ -35,7 +35,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcflex.data.readers.generic import check_tz_matches, finish_frame, require_file
+from dcflex.data.readers.generic import (
+    check_tz_matches,
+    finish_frame,
+    header_note,
+    reason,
+    require_file,
+)
 from dcflex.data.timeseries import check_index, map_typical_year
 from dcflex.errors import DataError
 
@@ -63,7 +69,7 @@ def _pvlib_frame(data: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict, di
     present = [c for c in _PVLIB if c in data.columns]
     if not {"ghi", "dni", "dhi"} <= set(present):
         raise DataError(
-            f"expected ghi, dni, dhi columns from pvlib; found {list(data.columns)}", file=path
+            f"expected ghi, dni, dhi columns from pvlib; {header_note(data.columns)}", file=path
         )
     df = pd.DataFrame({_PVLIB[c][0]: data[c].to_numpy(dtype=float) for c in present},
                       index=data.index)
@@ -109,7 +115,7 @@ def read_tmy3(path: str | Path, *, year: int | None = None, tz: str | None = Non
     try:
         data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
     except (ValueError, KeyError, IndexError) as exc:
-        raise DataError(f"cannot read as TMY3: {exc}", file=path) from exc
+        raise DataError(f"cannot read as TMY3: {reason(exc)}", file=path) from exc
     zone = _fixed_zone(meta["TZ"])
     if tz is not None:
         from dcflex.data.timeseries import standard_time_zone
@@ -152,7 +158,7 @@ def read_nsrdb(path: str | Path, *, tz: str | None = None) -> pd.DataFrame:
     try:
         data, meta = pvlib.iotools.read_nsrdb_psm4(path, map_variables=True)
     except (ValueError, KeyError, IndexError) as exc:
-        raise DataError(f"cannot read as NSRDB PSM CSV: {exc}", file=path) from exc
+        raise DataError(f"cannot read as NSRDB PSM CSV: {reason(exc)}", file=path) from exc
     offset = float(meta["Time Zone"])
     check_tz_matches(tz, _fixed_zone(offset), path, "header Time Zone")
     df, units, aliases = _pvlib_frame(data, path)
@@ -183,7 +189,7 @@ def read_pvgis_tmy(path: str | Path, *, year: int | None = None,
     try:
         data, meta = pvlib.iotools.read_pvgis_tmy(path, map_variables=True)
     except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise DataError(f"cannot read as PVGIS TMY: {exc}", file=path) from exc
+        raise DataError(f"cannot read as PVGIS TMY: {reason(exc)}", file=path) from exc
     zone = data.index.tz if data.index.tz is not None else dt.UTC
     check_tz_matches(tz, zone, path, "PVGIS time stamps")
     df, units, aliases = _pvlib_frame(data, path)
@@ -231,7 +237,7 @@ def read_srw(path: str | Path, *, tz: str) -> pd.DataFrame:
         step_hours = float(head[0][8])
         values = pd.read_csv(path, skiprows=5, header=None)
     except (StopIteration, IndexError, ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"cannot read as SAM .srw: {exc}", file=path) from exc
+        raise DataError(f"cannot read as SAM .srw: {reason(exc)}", file=path) from exc
     if step_hours != 1:
         raise DataError(f"expected hourly rows (step 1 h), header says {step_hours} h", file=path)
     names, unit_row, heights = head[2], head[3], head[4]

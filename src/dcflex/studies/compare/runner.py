@@ -109,7 +109,9 @@ class Comparison:
 def _message(exc: BaseException) -> str:
     if isinstance(exc, DcflexError):
         return str(exc)
-    if isinstance(exc, cf.process.BrokenProcessPool):
+    # cf.BrokenExecutor, not cf.process.BrokenProcessPool: the submodule is imported only
+    # once a process pool starts, so with one process the attribute lookup itself would fail
+    if isinstance(exc, cf.BrokenExecutor):
         return f"the worker process running this site died ({exc})"
     return f"unexpected {type(exc).__name__}: {exc}"
 
@@ -170,6 +172,7 @@ def compare(
         If there is no site, a sites file is malformed, or ``rank_by`` is unknown.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     err_console = Console(stderr=True)
@@ -199,7 +202,7 @@ def compare(
             else:
                 failures[label] = error or "failed"
             bar.advance(task)
-            bar.update(task, description=f"{label}: {'ok' if summary else 'failed'}")
+            bar.update(task, description=escape(f"{label}: {'ok' if summary else 'failed'}"))
 
         if processes == 1:
             for entry, label in zip(entries, labels, strict=True):

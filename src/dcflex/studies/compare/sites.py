@@ -117,8 +117,9 @@ def load_sites(path: str | Path) -> tuple[list[SiteEntry], dict[str, Any]]:
         If the file is missing, not YAML, or not a mapping with a ``sites`` list.
     """
     from dcflex.scenario import read_yaml_file
+    from dcflex.scenario.yamlfile import resolve_file
 
-    path = Path(path).resolve()
+    path = resolve_file(path, "sites")
     data = read_yaml_file(path, "sites")
     if not isinstance(data, dict) or not isinstance(data.get("sites"), list) \
             or not data["sites"]:
@@ -136,12 +137,12 @@ def load_sites(path: str | Path) -> tuple[list[SiteEntry], dict[str, Any]]:
 
 def is_sites_file(path: str | Path) -> bool:
     """True if a YAML file is a sites list (has a top-level ``sites`` key)."""
-    import yaml
+    from dcflex.scenario import read_yaml_file
 
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
+        data = read_yaml_file(path, "sites")
+    except ScenarioError:
+        return False  # the scenario loader reports what is wrong with it
     return isinstance(data, dict) and "sites" in data
 
 
@@ -165,13 +166,13 @@ def _labels(entries: Sequence[SiteEntry]) -> list[str]:
 
 def _name_in_file(path: Path) -> str:
     """A scenario file's ``name`` field without validating it (so broken sites keep a name)."""
-    import yaml
+    from dcflex.scenario import read_yaml_file
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml_file(path)
         if isinstance(data, dict) and isinstance(data.get("name"), str):
             return data["name"]
-    except (OSError, yaml.YAMLError):
+    except ScenarioError:
         pass
     return path.stem
 

@@ -70,9 +70,9 @@ def read_grid_demand(
 
     text = str(file)
     if text.startswith("data:"):
-        from dcflex.data.datasets import shared_data_dir
+        from dcflex.data.series import resolve_data_path
 
-        file = shared_data_dir() / text.split(":", 1)[1]
+        file = resolve_data_path(text)  # confined to the reference data folder
     if stamp not in ("end", "start"):
         raise ScenarioError(f"expected stamp 'end' or 'start', got {stamp!r}", field="stamp")
     path = find_eia930_file(file, ba)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -186,11 +187,30 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     n = workers if workers is not None else default_workers()
     if n < 1:
         raise DcflexError(f"--workers must be at least 1, got {n}")
-    with dask.config.set(LOCAL_CLUSTER_CONFIG), \
-            LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                         dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            Client(cluster) as client:
-        yield client
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        with _ctrl_c_ignored():
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.CRITICAL)
+        with cluster, Client(cluster) as client:
+            yield client
+
+
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes start: they inherit it through fork and exec.
+
+    Ctrl-C in a terminal signals the whole foreground process group; without this every
+    worker would print a traceback while the main process shuts the cluster down in order
+    (it alone handles the interrupt, see ``dcflex sweep``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Progress:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dcflex.errors import ScenarioError
 from dcflex.scenario import deep_merge, load_scenario, read_yaml_file, resolve_paths
+from dcflex.scenario.yamlfile import resolve_file
 
 SITE_AXIS = "site"
 _SWEEP_KEYS = {"name", "description", "base", "overrides", "axes", "zip", "mode"}
@@ -247,8 +249,25 @@ def load_sweep(path: str | Path) -> SweepSpec:
     ScenarioError
         If the file is missing, not YAML, or a key is wrong.
     """
-    path = Path(path).resolve()
+    path = resolve_file(path, "sweep")
     return sweep_from_dict(read_yaml_file(path, "sweep"), path)
+
+
+def _units(spec: SweepSpec) -> list[tuple[str, ...]]:
+    """The axes that move as one: each zip group, and every other axis alone (file order)."""
+    group_of = {p: g for g in spec.zip_groups for p in g}
+    units: list[tuple[str, ...]] = []
+    for a in spec.axes:
+        unit = group_of.get(a.path, (a.path,))
+        if unit not in units:
+            units.append(unit)
+    return units
+
+
+def count_variants(spec: SweepSpec) -> int:
+    """How many variants :func:`combinations` gives, without making them."""
+    lengths = {a.path: len(a.values) for a in spec.axes}
+    return math.prod(lengths[u[0]] for u in _units(spec))
 
 
 def combinations(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -260,12 +279,7 @@ def combinations(spec: SweepSpec) -> list[dict[str, Any]]:
         Axis path -> value, in file order of the axes; the first axis varies slowest.
     """
     values = {a.path: a.values for a in spec.axes}
-    group_of = {p: g for g in spec.zip_groups for p in g}
-    units: list[tuple[str, ...]] = []
-    for a in spec.axes:
-        unit = group_of.get(a.path, (a.path,))
-        if unit not in units:
-            units.append(unit)
+    units = _units(spec)
     per_unit = [[dict(zip(u, row, strict=True))
                  for row in zip(*(values[p] for p in u), strict=True)] for u in units]
     out = []

@@ -9,14 +9,13 @@ rebuilds the metrics table from the per-variant files. The layout is described i
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from dcflex.errors import DataError
-from dcflex.results.files import atomic_path, write_text_atomic
+from dcflex.results.files import atomic_path, strict_json, write_text_atomic
 from dcflex.studies.sweep.spec import SweepSpec, Variant, _show
 
 MANIFEST = "sweep.json"
@@ -32,15 +31,8 @@ def _paths(store: Path, vid: str) -> tuple[Path, Path, Path]:
 
 
 def _json(doc: dict) -> str:
-    return json.dumps(doc, indent=1, default=_json_default)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, date | datetime):
-        return obj.isoformat()
-    if hasattr(obj, "item"):  # numpy scalars
-        return obj.item()
-    return str(obj)
+    # strict JSON: a missing or non-finite metric is null, never a bare NaN
+    return strict_json(doc, indent=1)
 
 
 def _read_json(path: Path) -> dict:
@@ -87,7 +79,28 @@ def read_manifest(store: str | Path) -> dict:
     if not path.exists():
         raise DataError(f"no {MANIFEST} here: not a sweep store (run 'dcflex sweep' first)",
                         file=Path(store))
-    return _read_json(path)
+    doc = _read_json(path)
+    problem = _manifest_problem(doc)
+    if problem:
+        raise DataError(f"not a sweep manifest: {problem} (written by 'dcflex sweep'; run it "
+                        "again to rebuild the store)", file=path)
+    return doc
+
+
+def _manifest_problem(doc: Any) -> str | None:
+    """What is wrong with the structure of a manifest, or None."""
+    if not isinstance(doc, dict):
+        return f"expected a mapping, found a {type(doc).__name__}"
+    for key, kind in (("name", str), ("axes", list), ("variants", list)):
+        if not isinstance(doc.get(key), kind):
+            return f"'{key}' is missing or not a {kind.__name__}"
+    if not all(isinstance(a, str) for a in doc["axes"]):
+        return "'axes' holds something other than field paths"
+    for i, v in enumerate(doc["variants"]):
+        if not (isinstance(v, dict) and isinstance(v.get("id"), str)
+                and isinstance(v.get("label"), str) and isinstance(v.get("params"), dict)):
+            return f"variant {i} lacks an id, label or params"
+    return None
 
 
 def _param_column(values: list[Any]) -> list[Any]:
@@ -124,12 +137,17 @@ def consolidate(store: str | Path, write: bool = True) -> pd.DataFrame:
                                "status": "missing", "error": None, "elapsed_s": float("nan")}
         if v["id"] in done:
             doc = _read_json(result_path)
+            if not (isinstance(doc, dict) and isinstance(doc.get("metrics"), dict)
+                    and isinstance(doc.get("baseline_metrics"), dict)):
+                raise DataError("not a sweep result: 'metrics' or 'baseline_metrics' is missing;"
+                                " delete it to rerun the variant", file=result_path)
             row.update(status="done", elapsed_s=doc.get("elapsed_s", float("nan")))
             row.update(doc["metrics"])
             row.update(doc.get("values", {}))
             row.update({BAU_PREFIX + k: x for k, x in doc["baseline_metrics"].items()})
         elif fail_path.exists():
             doc = _read_json(fail_path)
+            doc = doc if isinstance(doc, dict) else {}
             row.update(status="failed", error=doc.get("error"),
                        elapsed_s=doc.get("elapsed_s", float("nan")))
         row["_params"] = v["params"]
