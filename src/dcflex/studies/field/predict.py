@@ -8,7 +8,10 @@ file (:meth:`~dcflex.studies.field.event_file.EventFile.predictor_inputs`) and a
    per GPU on the axis, :func:`~dcflex.workloads.dvfs_sweep.curves_from_dvfs_sweep`), with the
    curve starting at the power the meter counts for a paused GPU (``paused_gpu_metered_w``),
    the lowest cap of the sweep as the lowest cap of a running GPU, the Flex tier as the floor
-   of the job's average throughput.
+   of the job's average throughput. With the calibration's ``job_control = pause_only`` the
+   curve is the straight line from paused to uncapped and a running GPU is never capped
+   (:func:`pause_only_job`): the controller pauses or resizes jobs, and the LP then takes
+   whole jobs in order of tier weight per kW instead of spreading caps.
 2. Baseline: ``sweep`` -- every job uncapped, i.e. at the power where its curve saturates,
    times the calibrated ``meter_scale``; ``pre_notice_mean`` -- the mean metered power over
    the minutes before notice (read by :func:`~dcflex.studies.field.measured.read_pre_notice`,
@@ -32,7 +35,7 @@ import pandas as pd
 
 from dcflex.errors import DataError, DcflexWarning, ScenarioError
 from dcflex.studies.field.calibration import Calibration
-from dcflex.studies.field.cluster import FLEX_TIERS, Cluster, Job
+from dcflex.studies.field.cluster import FLEX_TIERS, Cluster, Job, pause_only_job
 from dcflex.studies.field.event_file import (
     BaselineSpec,
     ClusterSpec,
@@ -121,12 +124,14 @@ class Prediction:
         return pd.Series(out, name="predicted_performance")
 
 
-def build_cluster(spec: ClusterSpec, relative_to: Path) -> tuple[Cluster, pd.DataFrame]:
+def build_cluster(spec: ClusterSpec, relative_to: Path, job_control: str = "cap_and_pause",
+                  ) -> tuple[Cluster, pd.DataFrame]:
     """Jobs on the GPU type as the meter sees it, with curves from the DVFS sweep.
 
     The GPU's idle power is replaced by ``paused_gpu_metered_w``: the LP's paused GPU draws
     what the meter counts for it. The lowest cap of each workload's sweep rows is the lowest
-    power of a running GPU of that job (below it, GPUs must pause).
+    power of a running GPU of that job (below it, GPUs must pause). ``job_control``
+    ``pause_only`` turns every job into :func:`pause_only_job`.
 
     Raises
     ------
@@ -147,6 +152,8 @@ def build_cluster(spec: ClusterSpec, relative_to: Path) -> tuple[Cluster, pd.Dat
     jobs = [Job(name=j.name, n_gpus=j.n_gpus, curve=curves[j.workload],
                 min_throughput=FLEX_TIERS[j.flex], restart_cost_min=spec.restart_cost_min,
                 min_cap_w=float(lowest_cap[j.workload])) for j in spec.jobs]
+    if job_control == "pause_only":
+        jobs = [pause_only_job(job, gpu.tdp_w) for job in jobs]
     cluster = Cluster(tuple(jobs), gpu)
     weights = cluster.weights()
     table = pd.DataFrame({
@@ -197,7 +204,7 @@ def predict(cluster_spec: ClusterSpec, request: RequestSpec, baseline: BaselineS
     ScenarioError
         If the request's windows and ramps do not lie inside the horizon.
     """
-    cluster, table = build_cluster(cluster_spec, relative_to)
+    cluster, table = build_cluster(cluster_spec, relative_to, calibration.job_control)
     index = minute_index(request, horizon)
     first, last = scoring_span(request)
     if first < index[0] or last > index[-1] + pd.Timedelta(minutes=1):
