@@ -389,6 +389,7 @@ def test_cli_replay_writes_tables_and_plots(tmp_path):
     result = runner.invoke(app, ["replay", "emerald-aps", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "predicted from the request" in result.output and "rmse_pct" in result.output
+    assert "request timing: operator's ex-ante plan" in " ".join(result.output.split())
     metrics = pd.read_csv(tmp_path / "emerald-aps_metrics.csv", index_col="name")
     assert metrics.loc["rmse_pct", "value"] < metrics.loc["flat_rmse_pct", "value"]
     power = pd.read_csv(tmp_path / "emerald-aps_power.csv")

@@ -60,8 +60,10 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
         "How the controller takes power from a job: cap_and_pause -- DVFS caps and pauses, "
         "so the LP follows each job's concave power-cap curve and spreads the cut over many "
         "jobs at moderate caps; pause_only -- pauses and GPU-count resizing only, so a job's "
-        "throughput falls in proportion to the power taken and the LP takes whole jobs in "
-        "order of tier weight per kW (the most flexible, largest jobs first) before the next.",
+        "throughput falls in proportion to the power taken and the LP takes the cut from the "
+        "job of least tier weight per kW (the most flexible, largest first) down to its tier "
+        "floor before the next, each held at a share of its GPUs (which GPUs pause when is "
+        "left open: the LP is indifferent to it).",
         "default cap_and_pause: the LP optimum over every knob the paper names (power capping, "
         "job pausing, resource re-allocation; Colangelo et al. 2025)",
     ),

@@ -190,8 +190,9 @@ def pause_only_job(job: Job, tdp_w: float) -> Job:
     uncapped power, and delivers ``r`` x its throughput: the curve becomes the straight line
     from ``(idle, 0)`` to ``(saturation, 1)``, flat beyond, and the lowest power of a running
     GPU is its saturation power. Under the event-response LP a job's marginal loss per kW is
-    then constant, so the LP drains the job of least tier weight per kW to its floor before
-    touching the next (whole jobs in order) instead of spreading moderate caps. This is
+    then constant, so the LP drains the job of least tier weight per kW to its tier floor
+    before touching the next, instead of spreading moderate caps over every job (it holds
+    each at a share of its GPUs; in which order over time they pause is left open). This is
     the orchestrator's "checkpoint --stop" and "start ... gpus" without its "power_cap"
     (github.com/ai-emerald/emerald-ai-demo-may-2025, orchestrator_commands.py at 34403ae).
     ``tdp_w`` is the GPU's TDP, W (the curve's power axis is a fraction of it).
