@@ -81,6 +81,32 @@ def test_cut_is_spread_by_tier_as_solved_by_hand(target_kw, x_a, x_b):
     assert plan.weighted_performance == pytest.approx(w["A"] * x_a + w["B"] * x_b, abs=1e-6)
 
 
+def test_a_pause_only_controller_drains_whole_jobs_in_tier_order():
+    """Pause or resize only: each job's curve is the line (0.1, 0) - (1, 1), 9 kW of range.
+
+    Target 15 kW (cut 5 kW), tiers over every step. Loss per kW is constant per job: A's
+    weight 0.5/1.4 / 9 kW, B's 0.9/1.4 / 9 kW, so A goes first, down to its floor: running
+    share 0.5 gives 4.5 kW (mean GPU power 0.1 + 0.9 x 0.5 = 0.55 of TDP); B gives the last
+    0.5 kW: share 1 - 0.5/9 = 17/18. With caps (the concave curve) A's upper segment alone
+    gives the 5 kW at x 0.8 and B keeps full speed.
+    """
+    from dcflex.studies.field.cluster import pause_only_job
+
+    paused = Cluster(tuple(pause_only_job(j, GPU.tdp_w) for j in _two_jobs().jobs), GPU)
+    assert paused.baseline_kw() == pytest.approx(20.0)  # the uncapped draw is unchanged
+    plan = plan_event(paused, _target(10, 15.0))
+    s = plan.schedule
+    np.testing.assert_allclose(s["cluster_power_kw"], 15.0, atol=1e-6)
+    np.testing.assert_allclose(s["throughput__A"], 0.5, atol=1e-6)
+    np.testing.assert_allclose(s["running_share__A"], 0.5, atol=1e-6)
+    np.testing.assert_allclose(s["gpu_power_fraction__A"], 0.55, atol=1e-6)
+    np.testing.assert_allclose(s["throughput__B"], 17 / 18, atol=1e-6)
+    assert plan.tier_floors_hold()
+    capped = plan_event(_two_jobs(), _target(10, 15.0)).schedule
+    np.testing.assert_allclose(capped["throughput__A"], 0.8, atol=1e-6)
+    np.testing.assert_allclose(capped["throughput__B"], 1.0, atol=1e-6)
+
+
 def test_target_below_what_tiers_allow_gives_the_deepest_cut_and_reports_shortfall():
     # both jobs at their floors draw 3.5 + 7.5 = 11 kW; a 10 kW target leaves 1 kW short
     plan = plan_event(_two_jobs(), _target(10, 10.0))

@@ -34,7 +34,7 @@ def _request(*windows: WindowSpec) -> RequestSpec:
     return RequestSpec(timezone=TZ, date=dt.date(2025, 5, 3),
                        windows=list(windows) or [WindowSpec(start="16:15", end="19:15",
                                                             cut_fraction=0.25)],
-                       ramp_down_min=15, ramp_up_min=15)
+                       ramp_down_min=15, ramp_up_min=15, timing_source="by hand")
 
 
 def _at(index: pd.DatetimeIndex, values: np.ndarray, clock: str) -> float:
@@ -128,17 +128,22 @@ def test_steps_to_minutes_averages_within_each_minute():
 
 
 def test_calibration_file_round_trip_and_refusals(tmp_path):
-    cal = STATED.calibrated("hand", meter_scale=(0.98, "by hand"), cut_margin=(0.05, "by hand"))
+    cal = STATED.calibrated("hand", meter_scale=(0.98, "by hand"), cut_margin=(0.05, "by hand"),
+                            job_control=("pause_only", "by hand"))
     path = tmp_path / "cal.yaml"
     write_calibration(cal, path)
     back = read_calibration(path)
-    assert (back.meter_scale, back.cut_margin, back.tier_window) == (0.98, 0.05, "request")
+    assert (back.meter_scale, back.cut_margin, back.tier_window, back.job_control) == (
+        0.98, 0.05, "request", "pause_only")
     assert back.calibrated_on == "hand" and back.how["meter_scale"] == "by hand"
     text = path.read_text()
     assert "what:" in text and "how:" in text and "Control overhead of power capping" in text
     bad = tmp_path / "bad.yaml"
     bad.write_text(text.replace("value: request", "value: 3"))
     with pytest.raises(ScenarioError, match="tier_window"):
+        read_calibration(bad)
+    bad.write_text(text.replace("value: pause_only", "value: pause_sometimes"))
+    with pytest.raises(ScenarioError, match="job_control"):
         read_calibration(bad)
     bad.write_text(text.replace("meter_scale:", "meter_scal:"))
     with pytest.raises(ScenarioError, match="unknown parameter"):
@@ -162,6 +167,9 @@ def _event_text(**repl: str) -> str:
     ("ramp_down_min: 15", "ramp_dwn_min: 15", "unknown field"),
     ("flex: 2}", "flex: 7}", "Flex tier"),
     ("timezone: America/Phoenix", "timezone: Mars/Olympus", "time zone"),
+    ("  timing_source: >-\n    issue 14's reading of the request (\"25 % for 3 h from "
+     "16:00\"); the clock time is not in\n    the retrievable paper text and SRP has no ex-ante "
+     "plan in the data\n", "", "timing_source: required"),
 ])
 def test_malformed_event_files_name_file_and_field(tmp_path, old, new, match):
     path = tmp_path / "ev.yaml"

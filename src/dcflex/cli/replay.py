@@ -58,6 +58,7 @@ def replay_command(
             raise OptionError("--calibrate", f"{ev.path} has no 'measured' section to fit on")
         pred = predict_event(ev, calibration)
         print_frame(pred.jobs.drop(columns=["workload"]), title=f"{ev.name}: {pred.label}")
+        console.print(f"request timing: {ev.spec.request.timing_source}", highlight=False)
         console.print(f"predicted baseline {pred.baseline_kw:.2f} kW; nothing measured to "
                       "score against", highlight=False)
         if out is not None:
@@ -76,6 +77,7 @@ def replay_command(
     metrics = result.metrics()
     shown = metrics.loc[[n for n in _SUMMARY if n in metrics.index], ["value", "unit"]]
     print_frame(shown, title=f"{result.name}: {result.label}")
+    console.print(f"request timing: {ev.spec.request.timing_source}", highlight=False)
     print_frame(result.scores.jobs.drop(columns=["workload"]), title="jobs")
     console.print(f"deepest cut: it {result.deepest.statement}", highlight=False)
     if out is None:

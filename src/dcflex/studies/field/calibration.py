@@ -7,7 +7,8 @@ can be calibrated on an event whose meter is known
 A calibration file (YAML) records for each parameter its value, unit, what it is and how it
 was obtained; :func:`read_calibration` and :func:`write_calibration` read and write it.
 
-Calibrated: ``meter_scale``, ``cut_margin``, ``tier_window``. Stated (never calibrated):
+Calibrated: ``meter_scale``, ``cut_margin``, ``tier_window``, ``job_control``. Stated (never
+calibrated):
 ``response_delay_min`` (0: "Control overhead of power capping is negligible, making real-time
 responsiveness feasible even in busy clusters", Colangelo et al. 2025, arXiv:2507.00909),
 ``ramp_down_min`` / ``ramp_up_min`` (the programme's), ``release_delay_min`` (0).
@@ -30,6 +31,9 @@ from dcflex.version import __version__
 #: Name of the bundled calibration (calibrated on the SRP event).
 BUNDLED_CALIBRATION = "calibration-emerald-srp"
 
+#: How the controller takes power from a job (parameter ``job_control``).
+JOB_CONTROLS: tuple[str, ...] = ("cap_and_pause", "pause_only")
+
 #: Unit and meaning of each parameter, and the source of its default.
 PARAMETERS: dict[str, tuple[str, str, str]] = {
     "meter_scale": (
@@ -50,6 +54,18 @@ PARAMETERS: dict[str, tuple[str, str, str]] = {
         "window with its ramps, or the whole predicted horizon.",
         "default request: tiers allow a reduction 'over a 3-6 hour period' (Colangelo et al. "
         "2025); the request window with its ramps is 3.5 h",
+    ),
+    "job_control": (
+        "cap_and_pause | pause_only",
+        "How the controller takes power from a job: cap_and_pause -- DVFS caps and pauses, "
+        "so the LP follows each job's concave power-cap curve and spreads the cut over many "
+        "jobs at moderate caps; pause_only -- pauses and GPU-count resizing only, so a job's "
+        "throughput falls in proportion to the power taken and the LP takes the cut from the "
+        "job of least tier weight per kW (the most flexible, largest first) down to its tier "
+        "floor before the next, each held at a share of its GPUs (which GPUs pause when is "
+        "left open: the LP is indifferent to it).",
+        "default cap_and_pause: the LP optimum over every knob the paper names (power capping, "
+        "job pausing, resource re-allocation; Colangelo et al. 2025)",
     ),
     "response_delay_min": (
         "min",
@@ -87,6 +103,7 @@ class Calibration:
     meter_scale: float = 1.0
     cut_margin: float = 0.0
     tier_window: str = "request"
+    job_control: str = "cap_and_pause"
     response_delay_min: float = 0.0
     ramp_down_min: float | None = None
     ramp_up_min: float | None = None
@@ -103,6 +120,9 @@ class Calibration:
         if self.tier_window not in ("request", "horizon"):
             raise ScenarioError(f"expected 'request' or 'horizon', got {self.tier_window!r}",
                                 field="tier_window")
+        if self.job_control not in JOB_CONTROLS:
+            raise ScenarioError(f"expected one of {list(JOB_CONTROLS)}, got {self.job_control!r}",
+                                field="job_control")
         for name in ("ramp_down_min", "ramp_up_min"):
             v = getattr(self, name)
             if v is not None and v < 0:
@@ -188,7 +208,7 @@ def read_calibration(path: str | Path) -> Calibration:
             raise ScenarioError("expected a mapping with 'value'", file=path,
                                 field=f"parameters.{name}")
         value = entry["value"]
-        if name == "tier_window":
+        if name in ("tier_window", "job_control"):
             ok = isinstance(value, str)
         else:
             ok = (value is None and name in ("ramp_down_min", "ramp_up_min")) or (

@@ -4,13 +4,14 @@ A :class:`Job` holds GPUs for the whole horizon and carries a concave power-cap 
 tier (minimum average throughput, :data:`FLEX_TIERS` of the Phoenix demonstration), an
 objective weight and a restart cost; a :class:`Cluster` is the jobs on one GPU type plus the
 metered power around them (server share per GPU, constant overhead), in kW. The LP over them is
-:func:`dcflex.studies.field.event_response.plan_event`.
+:func:`dcflex.studies.field.event_response.plan_event`; :func:`pause_only_job` is a job under a
+controller that pauses or resizes it but never caps it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -179,3 +180,24 @@ class Cluster:
         w = np.array([j.objective_weight for j in self.jobs])
         w = np.ones_like(w) if w.max() <= 0 else np.maximum(w, 1e-3 * w.max())
         return {j.name: float(v) for j, v in zip(self.jobs, w / w.sum(), strict=True)}
+
+
+def pause_only_job(job: Job, tdp_w: float) -> Job:
+    """The job under a controller that only pauses or resizes it, never caps it.
+
+    Its GPUs run uncapped (at the curve's saturation power) or are paused, so a job running a
+    share ``r`` of its GPUs draws its paused power plus ``r`` x the difference to its
+    uncapped power, and delivers ``r`` x its throughput: the curve becomes the straight line
+    from ``(idle, 0)`` to ``(saturation, 1)``, flat beyond, and the lowest power of a running
+    GPU is its saturation power. Under the event-response LP a job's marginal loss per kW is
+    then constant, so the LP drains the job of least tier weight per kW to its tier floor
+    before touching the next, instead of spreading moderate caps over every job (it holds
+    each at a share of its GPUs; in which order over time they pause is left open). This is
+    the orchestrator's "checkpoint --stop" and "start ... gpus" without its "power_cap"
+    (github.com/ai-emerald/emerald-ai-demo-may-2025, orchestrator_commands.py at 34403ae).
+    ``tdp_w`` is the GPU's TDP, W (the curve's power axis is a fraction of it).
+    """
+    idle, sat = job.curve.idle_fraction, job.saturation_fraction
+    points = [(idle, 0.0), (sat, 1.0)] + ([(1.0, 1.0)] if sat < 1.0 else [])
+    curve = PowerCapCurve.from_points(points, name=f"{job.curve.name} (pause only)")
+    return replace(job, curve=curve, min_cap_w=sat * tdp_w)

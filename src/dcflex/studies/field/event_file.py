@@ -124,6 +124,9 @@ class RequestSpec(StrictModel):
     ramp_up_min: int = Field(ge=0, description="Ramp allowed after each window, minutes.")
     notice_min: int | None = Field(
         None, ge=0, description="Notice before the ramp-down starts, minutes (null: unknown).")
+    timing_source: str = Field(
+        min_length=1, description="Where the clock times of the windows and ramps come from "
+                                  "(shown beside every score: the times are part of the request).")
 
     @field_validator("timezone")
     @classmethod

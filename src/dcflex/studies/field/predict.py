@@ -8,7 +8,11 @@ file (:meth:`~dcflex.studies.field.event_file.EventFile.predictor_inputs`) and a
    per GPU on the axis, :func:`~dcflex.workloads.dvfs_sweep.curves_from_dvfs_sweep`), with the
    curve starting at the power the meter counts for a paused GPU (``paused_gpu_metered_w``),
    the lowest cap of the sweep as the lowest cap of a running GPU, the Flex tier as the floor
-   of the job's average throughput.
+   of the job's average throughput. With the calibration's ``job_control = pause_only`` the
+   curve is the straight line from paused to uncapped and a running GPU is never capped
+   (:func:`~dcflex.studies.field.cluster.pause_only_job`): the controller pauses or resizes
+   jobs, and the LP then drains them in order of tier weight per kW instead of spreading
+   caps.
 2. Baseline: ``sweep`` -- every job uncapped, i.e. at the power where its curve saturates,
    times the calibrated ``meter_scale``; ``pre_notice_mean`` -- the mean metered power over
    the minutes before notice (read by :func:`~dcflex.studies.field.measured.read_pre_notice`,
@@ -32,7 +36,7 @@ import pandas as pd
 
 from dcflex.errors import DataError, DcflexWarning, ScenarioError
 from dcflex.studies.field.calibration import Calibration
-from dcflex.studies.field.cluster import FLEX_TIERS, Cluster, Job
+from dcflex.studies.field.cluster import FLEX_TIERS, Cluster, Job, pause_only_job
 from dcflex.studies.field.event_file import (
     BaselineSpec,
     ClusterSpec,
@@ -79,6 +83,11 @@ class Prediction:
     meter_scale : float
         Metered / sweep power used (the calibrated scale, or baseline / sweep baseline under
         the pre-notice rule).
+    cluster : Cluster
+        The jobs as the controller model uses them (``job_control`` applied).
+    all_knobs : Cluster
+        The same jobs with every knob, DVFS caps and pauses: what the cluster could do, the
+        basis of :func:`deepest_cut_of` whatever the controller model.
     label : str
         "predicted from the request; <what was calibrated>".
     """
@@ -93,6 +102,7 @@ class Prediction:
     baseline_sweep_kw: float
     meter_scale: float
     cluster: Cluster
+    all_knobs: Cluster
     plan: EventPlan
     tier_mask: np.ndarray
     label: str
@@ -121,12 +131,14 @@ class Prediction:
         return pd.Series(out, name="predicted_performance")
 
 
-def build_cluster(spec: ClusterSpec, relative_to: Path) -> tuple[Cluster, pd.DataFrame]:
+def build_cluster(spec: ClusterSpec, relative_to: Path, job_control: str = "cap_and_pause",
+                  ) -> tuple[Cluster, pd.DataFrame]:
     """Jobs on the GPU type as the meter sees it, with curves from the DVFS sweep.
 
     The GPU's idle power is replaced by ``paused_gpu_metered_w``: the LP's paused GPU draws
     what the meter counts for it. The lowest cap of each workload's sweep rows is the lowest
-    power of a running GPU of that job (below it, GPUs must pause).
+    power of a running GPU of that job (below it, GPUs must pause). ``job_control``
+    ``pause_only`` turns every job into :func:`pause_only_job`.
 
     Raises
     ------
@@ -147,6 +159,8 @@ def build_cluster(spec: ClusterSpec, relative_to: Path) -> tuple[Cluster, pd.Dat
     jobs = [Job(name=j.name, n_gpus=j.n_gpus, curve=curves[j.workload],
                 min_throughput=FLEX_TIERS[j.flex], restart_cost_min=spec.restart_cost_min,
                 min_cap_w=float(lowest_cap[j.workload])) for j in spec.jobs]
+    if job_control == "pause_only":
+        jobs = [pause_only_job(job, gpu.tdp_w) for job in jobs]
     cluster = Cluster(tuple(jobs), gpu)
     weights = cluster.weights()
     table = pd.DataFrame({
@@ -197,7 +211,9 @@ def predict(cluster_spec: ClusterSpec, request: RequestSpec, baseline: BaselineS
     ScenarioError
         If the request's windows and ramps do not lie inside the horizon.
     """
-    cluster, table = build_cluster(cluster_spec, relative_to)
+    cluster, table = build_cluster(cluster_spec, relative_to, calibration.job_control)
+    all_knobs = (cluster if calibration.job_control == "cap_and_pause"
+                 else build_cluster(cluster_spec, relative_to)[0])
     index = minute_index(request, horizon)
     first, last = scoring_span(request)
     if first < index[0] or last > index[-1] + pd.Timedelta(minutes=1):
@@ -232,7 +248,8 @@ def predict(cluster_spec: ClusterSpec, request: RequestSpec, baseline: BaselineS
     return Prediction(
         event=event, request=request, calibration=calibration, baseline_rule=baseline.rule,
         frame=frame, jobs=table, baseline_kw=float(base_kw), baseline_sweep_kw=float(sweep_kw),
-        meter_scale=float(scale), cluster=cluster, plan=plan, tier_mask=tier_mask,
+        meter_scale=float(scale), cluster=cluster, all_knobs=all_knobs, plan=plan,
+        tier_mask=tier_mask,
         label=f"{PREDICTED_FROM_REQUEST}; {calibration.label}")
 
 
@@ -260,13 +277,17 @@ class DeepestCut:
 
 
 def deepest_cut_of(prediction: Prediction) -> DeepestCut:
-    """Deepest cut held over the request windows with every tier met (same tier window)."""
+    """Deepest cut held over the request windows with every tier met (same tier window).
+
+    Computed with every knob (:attr:`Prediction.all_knobs`: DVFS caps and pauses), whatever
+    controller model the prediction used: it is what the cluster could have done.
+    """
     window = sustained_mask(prediction.request, prediction.index)
-    plan = deepest_cut(prediction.cluster, prediction.index, window,
+    jobs = prediction.all_knobs.jobs
+    plan = deepest_cut(prediction.all_knobs, prediction.index, window,
                        tier_mask=prediction.tier_mask)
-    cost = max(j.restart_cost_min for j in prediction.cluster.jobs)
-    u = np.concatenate([plan.schedule[f"restarts__{j.name}"].to_numpy()
-                        for j in prediction.cluster.jobs])
+    cost = max(j.restart_cost_min for j in jobs)
+    u = np.concatenate([plan.schedule[f"restarts__{j.name}"].to_numpy() for j in jobs])
     fractional = bool(np.any((u > 1e-6) & (u < 1 - 1e-6)))
     if cost == 0:
         relaxed = False

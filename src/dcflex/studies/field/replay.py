@@ -74,7 +74,8 @@ class ReplayResult:
         dc = self.deepest
         extra = pd.DataFrame(
             [(dc.cut_fraction * 100, "% of baseline",
-              f"Deepest cut held over the request windows with every tier met; it {dc.statement}"),
+              f"Deepest cut held over the request windows with every tier met and every knob (DVFS "
+              f"caps and pauses); it {dc.statement}"),
              (float(dc.rests_on_relaxation), "0/1",
               "1 if the deepest cut rests on the LP relaxation of restarts")],
             index=pd.Index(["deepest_cut_pct", "deepest_cut_rests_on_relaxation"], name="name"),
